@@ -1,0 +1,3 @@
+"""Backdrop: a data store for performance data."""
+
+__version__ = "0.1.0"

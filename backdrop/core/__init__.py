@@ -1,0 +1,1 @@
+"""Storage, query and record logic shared by the read app, write app and worker; no Flask."""

@@ -1,0 +1,191 @@
+"""Data-set configuration (SPEC 2) and the registry that stores it.
+
+The registry owns the rules: names, defaults, unique addresses, and write
+tokens, which are stored only as SHA-256 hashes and compared in constant
+time. Engines just keep the plain JSON documents it hands them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import secrets
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any
+
+import jsonschema
+
+from backdrop.core.storage.base import StorageEngine
+from backdrop.errors import BadRequest, NotFound
+
+NAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
+KEY_PATTERN = re.compile(r"^[a-z_][a-z0-9_]+$", re.IGNORECASE)
+DEFAULT_MAX_AGE = 31 * 24 * 3600
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def new_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+@dataclass(frozen=True)
+class DataSetConfig:
+    name: str
+    data_group: str
+    data_type: str
+    raw_queries_allowed: bool = True
+    queryable: bool = True
+    published: bool = True
+    realtime: bool = False
+    max_age_expected: int | None = DEFAULT_MAX_AGE
+    capped_size: int | None = 0
+    schema: dict | None = None
+    auto_ids: list[str] | None = None
+    upload_format: str = "csv"
+    upload_filters: list[str] = field(default_factory=list)
+    token_hash: str = ""
+
+    @property
+    def cache_seconds(self) -> int:
+        return 120 if self.realtime else 1800
+
+    def public(self) -> dict[str, Any]:
+        """The configuration as the API shows it: never the token or its hash."""
+        document = asdict(self)
+        del document["token_hash"]
+        return document
+
+    def document(self) -> dict[str, Any]:
+        """The stored form, handed to the storage engine."""
+        return asdict(self)
+
+    @classmethod
+    def from_document(cls, document: dict[str, Any]) -> DataSetConfig:
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in document.items() if k in known})
+
+    def token_matches(self, token: str) -> bool:
+        return bool(self.token_hash) and hmac.compare_digest(hash_token(token), self.token_hash)
+
+
+_BOOLEAN_FIELDS = ("raw_queries_allowed", "queryable", "published", "realtime")
+_EDITABLE = {f.name for f in fields(DataSetConfig)} - {"name", "token_hash"}
+
+
+def _check_fields(values: dict[str, Any]) -> None:
+    """Raise BadRequest naming the first config field with a wrong type or value."""
+    for key in _BOOLEAN_FIELDS:
+        if key in values and not isinstance(values[key], bool):
+            raise BadRequest(f"{key} must be true or false")
+    for key in ("data_group", "data_type"):
+        if key in values and not (isinstance(values[key], str) and NAME_PATTERN.match(values[key])):
+            raise BadRequest(f"{key} must match {NAME_PATTERN.pattern}")
+    for key in ("max_age_expected", "capped_size"):
+        value = values.get(key)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 0):
+            raise BadRequest(f"{key} must be a non-negative integer or null")
+    if values.get("schema") is not None:
+        schema = values["schema"]
+        if not isinstance(schema, dict):
+            raise BadRequest("schema must be a JSON Schema object")
+        try:
+            jsonschema.validators.validator_for(schema).check_schema(schema)
+        except jsonschema.SchemaError as error:
+            raise BadRequest(f"schema is not a valid JSON Schema: {error.message}") from None
+    auto_ids = values.get("auto_ids")
+    if auto_ids is not None and not (
+        isinstance(auto_ids, list)
+        and auto_ids
+        and all(isinstance(k, str) and KEY_PATTERN.match(k) for k in auto_ids)
+    ):
+        raise BadRequest("auto_ids must be a non-empty list of field names")
+    if "upload_format" in values and values["upload_format"] not in ("csv", "excel"):
+        raise BadRequest("upload_format must be 'csv' or 'excel'")
+    if "upload_filters" in values and not (
+        isinstance(values["upload_filters"], list)
+        and all(isinstance(f, str) for f in values["upload_filters"])
+    ):
+        raise BadRequest("upload_filters must be a list of filter names")
+
+
+def config_from_request(body: Any, *, token_hash: str) -> DataSetConfig:
+    """A new data set's config from an admin request body, with defaults filled."""
+    if not isinstance(body, dict):
+        raise BadRequest("Expected a JSON object describing the data set")
+    name = body.get("name")
+    if not isinstance(name, str) or not NAME_PATTERN.match(name):
+        raise BadRequest("name is required and must match ^[a-z0-9][a-z0-9_-]*$")
+    unknown = sorted(set(body) - _EDITABLE - {"name", "bearer_token"})
+    if unknown:
+        raise BadRequest(f"Unknown data set fields: {', '.join(unknown)}")
+    values = {k: v for k, v in body.items() if k in _EDITABLE}
+    values.setdefault("data_group", name)
+    values.setdefault("data_type", name)
+    _check_fields(values)
+    return DataSetConfig(name=name, token_hash=token_hash, **values)
+
+
+class Registry:
+    """Data-set configs and write tokens over a storage engine."""
+
+    def __init__(self, engine: StorageEngine):
+        self.engine = engine
+
+    def create(self, body: Any) -> tuple[DataSetConfig, str]:
+        """Create a data set; returns its config and the plain token (shown once).
+
+        A ``bearer_token`` in the body is kept (imports from Stagecraft);
+        otherwise one is generated.
+        """
+        token = body.get("bearer_token") if isinstance(body, dict) else None
+        if token is not None and not (isinstance(token, str) and token.strip()):
+            raise BadRequest("bearer_token must be a non-empty string")
+        token = token or new_token()
+        config = config_from_request(body, token_hash=hash_token(token))
+        self.engine.create_data_set(config.document())
+        return config, token
+
+    def get(self, name: str) -> DataSetConfig:
+        document = self.engine.get_data_set(name)
+        if document is None:
+            raise NotFound(f'No collection exists with name "{name}"')
+        return DataSetConfig.from_document(document)
+
+    def find(self, data_group: str, data_type: str) -> DataSetConfig | None:
+        document = self.engine.find_data_set(data_group, data_type)
+        return None if document is None else DataSetConfig.from_document(document)
+
+    def find_by_name(self, name: str) -> DataSetConfig | None:
+        document = self.engine.get_data_set(name)
+        return None if document is None else DataSetConfig.from_document(document)
+
+    def list(self) -> list[DataSetConfig]:
+        return [DataSetConfig.from_document(d) for d in self.engine.list_data_sets()]
+
+    def update(self, name: str, changes: Any) -> DataSetConfig:
+        if not isinstance(changes, dict):
+            raise BadRequest("Expected a JSON object of config fields to change")
+        unknown = sorted(set(changes) - _EDITABLE)
+        if unknown:
+            raise BadRequest(f"These fields cannot be changed: {', '.join(unknown)}")
+        _check_fields(changes)
+        current = self.get(name)
+        updated = DataSetConfig.from_document({**current.document(), **changes})
+        self.engine.update_data_set(name, updated.document())
+        return updated
+
+    def rotate_token(self, name: str) -> str:
+        current = self.get(name)
+        token = new_token()
+        updated = DataSetConfig.from_document({**current.document(), "token_hash": hash_token(token)})
+        self.engine.update_data_set(name, updated.document())
+        return token
+
+    def delete(self, name: str) -> None:
+        if not self.engine.delete_data_set(name):
+            raise NotFound(f'No collection exists with name "{name}"')
+

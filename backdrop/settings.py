@@ -1,0 +1,114 @@
+"""All configuration, read from BACKDROP_* environment variables in one place.
+
+No other module reads ``os.environ``: apps, the worker and the CLI build a
+``Settings`` once (or receive one from a test) and pass it down.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+MIB = 1024 * 1024
+
+
+def _optional(value: str) -> str | None:
+    return value or None
+
+
+def _positive_int(value: str) -> int:
+    number = int(value)
+    if number <= 0:
+        raise ValueError("must be a positive integer")
+    return number
+
+
+def _log_format(value: str) -> str:
+    if value not in ("text", "json"):
+        raise ValueError("must be 'text' or 'json'")
+    return value
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One documented setting: its variable, default and how to read it."""
+
+    field: str
+    variable: str
+    default: Any
+    coerce: Callable[[str], Any]
+    help: str
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting(
+        "database_url",
+        "BACKDROP_DATABASE_URL",
+        "sqlite:///var/backdrop.db",
+        str,
+        "Storage engine, chosen by scheme: sqlite:///path, mongodb://host:port/db "
+        "(or mongodb+srv://), postgresql://…",
+    ),
+    Setting(
+        "broker_url",
+        "BACKDROP_BROKER_URL",
+        None,
+        _optional,
+        "Celery broker (amqp://… or redis://…). Unset: transforms run in-process "
+        "right after the write commits.",
+    ),
+    Setting(
+        "admin_token",
+        "BACKDROP_ADMIN_TOKEN",
+        None,
+        _optional,
+        "Bearer token for the admin API. Unset: the admin API answers 403.",
+    ),
+    Setting(
+        "max_body_bytes",
+        "BACKDROP_MAX_BODY_BYTES",
+        10 * MIB,
+        _positive_int,
+        "Largest request body accepted, also after gzip decompression.",
+    ),
+    Setting("log_level", "BACKDROP_LOG_LEVEL", "INFO", str.upper, "Logging level."),
+    Setting(
+        "log_format",
+        "BACKDROP_LOG_FORMAT",
+        "text",
+        _log_format,
+        "Log line format: text, or json for structured logs.",
+    ),
+)
+
+
+class SettingsError(ValueError):
+    """A BACKDROP_* variable has a value that cannot be used."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str = "sqlite:///var/backdrop.db"
+    broker_url: str | None = None
+    admin_token: str | None = None
+    max_body_bytes: int = 10 * MIB
+    log_level: str = "INFO"
+    log_format: str = "text"
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        """Build settings from the environment (``os.environ`` by default)."""
+        environ = os.environ if environ is None else environ
+        values: dict[str, Any] = {}
+        for setting in SETTINGS:
+            raw = environ.get(setting.variable)
+            if raw is None:
+                continue
+            try:
+                values[setting.field] = setting.coerce(raw.strip())
+            except ValueError as error:
+                raise SettingsError(f"{setting.variable}={raw!r}: {error}") from None
+        return cls(**values)
+

@@ -1,0 +1,1 @@
+"""Transforms: derive data sets from data sets after writes (SPEC 7)."""

@@ -1,0 +1,1 @@
+"""Flask wiring shared by the read and write apps."""

@@ -1,0 +1,43 @@
+"""One JSON error shape for every failure: ``{"status": "error", "message": …}``.
+
+Registered on the app (not a blueprint) so unknown URLs and wrong methods are
+covered too. Unexpected exceptions are logged with their traceback and answer
+a plain 500 message: nothing internal reaches the client.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, Response, jsonify
+from werkzeug.exceptions import HTTPException
+
+from backdrop.errors import BackdropError
+
+log = logging.getLogger(__name__)
+
+
+def error_response(status: int, body: dict, headers: dict | None = None) -> Response:
+    response = jsonify(body)
+    response.status_code = status
+    response.headers.update(headers or {})
+    return response
+
+
+def register_error_handlers(app: Flask) -> None:
+    @app.errorhandler(BackdropError)
+    def backdrop_error(error: BackdropError) -> Response:
+        if error.status >= 500:
+            log.warning("%s: %s", type(error).__name__, error.message)
+        return error_response(error.status, error.body(), error.headers)
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException) -> Response:
+        headers = {k: v for k, v in error.get_headers() if k.lower() != "content-type"}
+        body = {"status": "error", "message": error.description or error.name}
+        return error_response(error.code or 500, body, headers)
+
+    @app.errorhandler(Exception)
+    def unexpected_error(error: Exception) -> Response:
+        log.exception("Unhandled error")
+        return error_response(500, {"status": "error", "message": "Internal error"})

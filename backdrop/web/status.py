@@ -1,0 +1,17 @@
+"""``GET /_status`` for both apps: 200 when the database answers, else 503."""
+
+from __future__ import annotations
+
+from flask import Blueprint, jsonify
+
+from backdrop.web.extension import services
+
+blueprint = Blueprint("status", __name__)
+
+
+@blueprint.get("/_status")
+def status():
+    services().engine.ping()  # raises StorageUnavailable → 503
+    response = jsonify({"status": "ok", "message": "app is up"})
+    response.headers["Cache-Control"] = "no-cache"
+    return response
