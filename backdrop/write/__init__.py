@@ -1,0 +1,30 @@
+"""The write app (port 3039): record writes, the admin API, transform triggers."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from backdrop.logging import configure_logging
+from backdrop.settings import Settings
+from backdrop.web import status
+from backdrop.web.errors import register_error_handlers
+from backdrop.web.extension import init_app
+from backdrop.web.json import OrjsonProvider
+from backdrop.write import admin, records
+
+
+def create_app(settings: Settings | None = None) -> Flask:
+    settings = settings or Settings.from_env()
+    configure_logging(settings)
+    app = Flask(__name__)
+    app.json = OrjsonProvider(app)
+    # Werkzeug's own guard for bodies read outside read_body (e.g. multipart).
+    app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
+    init_app(app, settings)
+    register_error_handlers(app)
+    app.register_blueprint(status.blueprint)
+    app.register_blueprint(admin.blueprint)
+    # --- transforms admin routes (SPEC 6/7) are registered here by the transforms helper:
+    # app.register_blueprint(backdrop.write.transforms_admin.blueprint)
+    app.register_blueprint(records.blueprint)
+    return app

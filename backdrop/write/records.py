@@ -1,0 +1,86 @@
+"""Record write routes (SPEC 4): POST/PUT a data set, PATCH/DELETE a record,
+trigger transforms, and the legacy write by name."""
+
+from __future__ import annotations
+
+from flask import Blueprint, jsonify
+
+from backdrop.core import writes
+from backdrop.core.data_sets import DataSetConfig
+from backdrop.errors import BadRequest, NotFound
+from backdrop.web.extension import services
+from backdrop.write.auth import require_token
+from backdrop.write.request import read_json
+
+blueprint = Blueprint("records", __name__)
+
+DEPRECATION = (
+    "Deprecation Warning: accessing by data-set name is deprecated, "
+    "Please use the /data-group/data-type form"
+)
+
+
+def _data_set(data_group: str, data_type: str) -> DataSetConfig:
+    """The authorised data set at this address: 404 before 401, as SPEC 4 orders them."""
+    config = services().registry.find(data_group, data_type)
+    if config is None:
+        raise NotFound(f"There is no data set at /data/{data_group}/{data_type}")
+    require_token(config)
+    return config
+
+
+def _body():
+    return read_json(services().settings.max_body_bytes)
+
+
+def _save(config: DataSetConfig) -> None:
+    s = services()
+    writes.save(s.engine, s.dispatcher, config, _body())
+
+
+@blueprint.post("/data/<data_group>/<data_type>")
+def write(data_group: str, data_type: str):
+    _save(_data_set(data_group, data_type))
+    return jsonify({"status": "ok"})
+
+
+@blueprint.put("/data/<data_group>/<data_type>")
+def replace(data_group: str, data_type: str):
+    config = _data_set(data_group, data_type)
+    if _body() != []:
+        raise BadRequest("Not implemented: you can only pass an empty JSON list")
+    writes.empty(services().engine, config)
+    return jsonify({"status": "ok", "message": f"{config.name} now contains 0 records"})
+
+
+@blueprint.post("/data/<data_group>/<data_type>/transform")
+def transform(data_group: str, data_type: str):
+    config = _data_set(data_group, data_type)
+    writes.trigger(services().dispatcher, config, _body())
+    return jsonify({"status": "ok"})
+
+
+@blueprint.patch("/data/<data_group>/<data_type>/<path:record_id>")
+def patch_record(data_group: str, data_type: str, record_id: str):
+    config = _data_set(data_group, data_type)
+    s = services()
+    writes.patch(s.engine, s.dispatcher, config, record_id, _body())
+    return jsonify({"status": "ok"})
+
+
+@blueprint.delete("/data/<data_group>/<data_type>/<path:record_id>")
+def delete_record(data_group: str, data_type: str, record_id: str):
+    config = _data_set(data_group, data_type)
+    s = services()
+    writes.delete(s.engine, s.dispatcher, config, record_id)
+    return jsonify({"status": "ok"})
+
+
+@blueprint.post("/<name>")
+def legacy_write(name: str):
+    config = services().registry.find_by_name(name)
+    if config is None:
+        raise NotFound(f"There is no data set named '{name}'")
+    require_token(config)
+    _save(config)
+    return jsonify({"status": "ok", "message": DEPRECATION})
