@@ -42,14 +42,23 @@ def _gunzip(data: bytes, limit: int) -> bytes:
     return bytes(out)
 
 
+def _read_at_most(limit: int) -> bytes:
+    """Read the stream to its end, or 413 once it passes ``limit`` (chunked
+    bodies have no Content-Length to check up front)."""
+    data = bytearray()
+    while chunk := request.stream.read(min(1 << 16, limit + 1 - len(data))):
+        data += chunk
+        if len(data) > limit:
+            raise _too_large(limit)
+    return bytes(data)
+
+
 def read_body(limit: int) -> bytes:
     """The request body, decompressed, or 413 if it is (or inflates) over ``limit``."""
     length = request.content_length
     if length is not None and length > limit:
         raise _too_large(limit)
-    data = request.stream.read(limit + 1)
-    if len(data) > limit:
-        raise _too_large(limit)
+    data = _read_at_most(limit)
     encoding = (request.headers.get("Content-Encoding") or "identity").strip().lower()
     if encoding == "gzip":
         return _gunzip(data, limit)
