@@ -1,0 +1,252 @@
+"""PostgreSQL-only behaviour of PostgresEngine: connection handling, recovery,
+schema creation, SQL safety. The engine contract itself is in test_contract_*.
+
+Runs against the server on 127.0.0.1:5432 (or $BACKDROP_TEST_POSTGRES_URL's
+server) in a scratch database created and dropped here; skipped with the
+reason when no server answers.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+import uuid
+from datetime import UTC, datetime
+
+import psycopg
+import pytest
+
+from backdrop.core.periods import period_keys
+from backdrop.core.query import Collect, Filter, PrefixFilter, Where
+from backdrop.core.storage import open_engine
+from backdrop.core.storage.postgres import PostgresEngine
+from backdrop.errors import Conflict, InvalidQuery, StorageUnavailable
+
+SERVER_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
+
+
+def _admin() -> psycopg.Connection:
+    return psycopg.connect(SERVER_URL, autocommit=True, connect_timeout=3)
+
+
+@pytest.fixture(scope="module")
+def database_url():
+    try:
+        admin = _admin()
+    except psycopg.OperationalError as error:
+        pytest.skip(f"PostgreSQL not reachable at 127.0.0.1:5432: {error}")
+    name = f"backdrop_pgtest_{uuid.uuid4().hex[:12]}"
+    with admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+        yield f"postgresql://postgres@127.0.0.1:5432/{name}"
+        admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def engine(database_url):
+    engine = PostgresEngine(database_url)
+    yield engine
+    for name in [config["name"] for config in engine.list_data_sets()]:
+        engine.delete_data_set(name)
+    engine.close()
+
+
+def _config(name: str, group: str | None = None, type_: str | None = None) -> dict:
+    return {"name": name, "data_group": group or name, "data_type": type_ or name}
+
+
+def _record(record_id: str, timestamp: datetime | None = None, **fields) -> dict:
+    record = {"_id": record_id, "_updated_at": datetime.now(UTC), **fields}
+    if timestamp is not None:
+        record["_timestamp"] = timestamp
+        record.update(period_keys(timestamp))
+    return record
+
+
+def test_open_engine_accepts_both_url_schemes(database_url):
+    for url in (database_url, database_url.replace("postgresql://", "postgres://", 1)):
+        engine = open_engine(url)
+        try:
+            assert isinstance(engine, PostgresEngine)
+            engine.ping()
+        finally:
+            engine.close()
+
+
+def test_unreachable_server_is_storage_unavailable_quickly():
+    engine = PostgresEngine("postgresql://postgres@127.0.0.1:1/backdrop")
+    started = time.monotonic()
+    try:
+        with pytest.raises(StorageUnavailable) as raised:
+            engine.ping()
+        assert "PostgreSQL" in raised.value.message
+        assert raised.value.status == 503
+        with pytest.raises(StorageUnavailable):
+            engine.list_data_sets()
+        assert time.monotonic() - started < 4
+    finally:
+        engine.close()
+
+
+def test_recovers_after_its_connections_are_killed(engine, database_url):
+    engine.create_data_set(_config("survivor"))
+    engine.save_records("survivor", [_record("a", value=1)])
+    name = database_url.rsplit("/", 1)[1]
+    with _admin() as admin:
+        killed = admin.execute(
+            "SELECT count(*) FILTER (WHERE pg_terminate_backend(pid)) FROM pg_stat_activity "
+            "WHERE datname = %s AND pid <> pg_backend_pid()",
+            (name,),
+        ).fetchone()[0]
+    assert killed >= 1
+    # The pool's checkout check notices the dead connections and replaces them.
+    engine.ping()
+    assert engine.get_record("survivor", "a")["value"] == 1
+    engine.save_records("survivor", [_record("b", value=2)])
+    assert engine.get_record("survivor", "b")["value"] == 2
+
+
+def test_schema_creation_is_safe_under_concurrent_first_use(database_url):
+    name = f"backdrop_pgtest_fresh_{uuid.uuid4().hex[:12]}"
+    with _admin() as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    url = database_url.rsplit("/", 1)[0] + "/" + name
+    engines = [PostgresEngine(url) for _ in range(4)]
+    failures: list[BaseException] = []
+
+    def first_use(engine: PostgresEngine) -> None:
+        try:
+            engine.list_data_sets()
+        except BaseException as error:  # noqa: BLE001 - reported by the assert below
+            failures.append(error)
+
+    threads = [threading.Thread(target=first_use, args=(e,)) for e in engines]
+    try:
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=30)
+        assert failures == []
+        engines[0].create_data_set(_config("fresh"))
+        assert [c["name"] for c in engines[3].list_data_sets()] == ["fresh"]
+    finally:
+        for engine in engines:
+            engine.close()
+        with _admin() as admin:
+            admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+
+
+def test_indexes_on_data_set_and_time_exist(engine, database_url):
+    engine.ping()
+    with psycopg.connect(database_url) as conn:
+        definitions = [
+            row[0]
+            for row in conn.execute(
+                "SELECT indexdef FROM pg_indexes WHERE tablename = 'backdrop_records'"
+            )
+        ]
+    assert any('(data_set, "timestamp", id)' in d for d in definitions), definitions
+    assert any("(data_set, updated_at, seq)" in d for d in definitions), definitions
+
+
+@pytest.mark.filterwarnings("ignore:This process .* is multi-threaded:DeprecationWarning")
+def test_a_forked_process_opens_its_own_connections(engine):
+    engine.create_data_set(_config("forked"))
+    pid = os.fork()
+    if pid == 0:  # child: must not reuse the parent's sockets
+        code = 1
+        try:
+            engine.save_records("forked", [_record("child", value=7)])
+            code = 0
+        finally:
+            os._exit(code)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            break
+        time.sleep(0.05)
+    else:
+        os.kill(pid, 9)
+        os.waitpid(pid, 0)
+        pytest.fail("child process did not finish in 30 s")
+    assert os.waitstatus_to_exitcode(status) == 0
+    # The parent's pool still works after the child exited.
+    assert engine.get_record("forked", "child")["value"] == 7
+
+
+def test_duplicate_name_and_address_conflict_with_messages(engine):
+    engine.create_data_set(_config("first", "group", "type"))
+    with pytest.raises(Conflict, match="first already exists"):
+        engine.create_data_set(_config("first", "other", "other"))
+    with pytest.raises(Conflict, match="first already uses data_group 'group'"):
+        engine.create_data_set(_config("second", "group", "type"))
+    engine.create_data_set(_config("second", "g2", "t2"))
+    with pytest.raises(Conflict, match="first already uses"):
+        engine.update_data_set("second", _config("second", "group", "type"))
+    assert engine.get_data_set("second")["data_group"] == "g2"
+
+
+def test_field_names_and_values_are_parameters_not_sql(engine):
+    engine.create_data_set(_config("safe"))
+    engine.save_records("safe", [_record("a", name="O'Brien")])
+    hostile = "x'); DROP TABLE backdrop_records; --"
+    assert engine.find("safe", Where(filters=(Filter(hostile, "1"),))) == []
+    assert engine.aggregate("safe", Where(), (hostile,), None, ()) == []
+    found = engine.find("safe", Where(filters=(Filter("name", "O'Brien"),)))
+    assert [r["_id"] for r in found] == ["a"]
+
+
+def test_prefix_is_literal_text_not_a_like_pattern(engine):
+    engine.create_data_set(_config("prefixes"))
+    engine.save_records(
+        "prefixes",
+        [_record("a", code="50%off"), _record("b", code="500"), _record("c", code="a_b")],
+    )
+    for prefix, expected in (("50%", ["a"]), ("a_", ["c"]), ("%", []), ("_", [])):
+        found = engine.find("prefixes", Where(prefixes=(PrefixFilter("code", prefix),)))
+        assert [r["_id"] for r in found] == expected, prefix
+
+
+def test_numbers_keep_their_json_types_through_jsonb(engine):
+    engine.create_data_set(_config("numbers"))
+    when = datetime(2024, 1, 1, tzinfo=UTC)
+    engine.save_records(
+        "numbers",
+        [
+            _record("a", when, n=2, x=1.5, big=2**62),
+            _record("b", when, n=3, x=2.5, big=2**62),
+        ],
+    )
+    record = engine.get_record("numbers", "a")
+    assert (type(record["n"]), type(record["x"]), record["big"]) == (int, float, 2**62)
+    collects = tuple(Collect(f, "sum") for f in ("n", "x", "big"))
+    (row,) = engine.aggregate("numbers", Where(), (), "day", collects)
+    assert row["n:sum"] == 5 and type(row["n:sum"]) is int
+    assert row["x:sum"] == 4.0 and type(row["x:sum"]) is float
+    assert row["big:sum"] == 2**63
+
+
+def test_sum_over_booleans_is_an_invalid_collect(engine):
+    engine.create_data_set(_config("flags"))
+    engine.save_records("flags", [_record("a", flag=True, kind="x")])
+    with pytest.raises(InvalidQuery, match="invalid collect function"):
+        engine.aggregate("flags", Where(), ("kind",), None, (Collect("flag", "mean"),))
+
+
+def test_capped_size_keeps_newest_records_within_the_byte_budget(engine, database_url):
+    engine.create_data_set(_config("capped"))
+    base = datetime(2024, 1, 1, tzinfo=UTC)
+    for i in range(10):
+        record = _record(f"r{i}", payload="x" * 100)
+        record["_updated_at"] = base.replace(minute=i)
+        engine.save_records("capped", [record], capped_size=500)
+    with psycopg.connect(database_url) as conn:
+        stored = conn.execute(
+            "SELECT sum(pg_column_size(data)) FROM backdrop_records WHERE data_set = 'capped'"
+        ).fetchone()[0]
+    remaining = sorted(r["_id"] for r in engine.find("capped", Where()))
+    assert stored <= 500
+    assert 1 <= len(remaining) < 10
+    assert remaining == [f"r{i}" for i in range(10 - len(remaining), 10)]
