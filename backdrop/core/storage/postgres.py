@@ -142,6 +142,9 @@ def _where(data_set: str, where: Where) -> _Query:
     query = _Query()
     query.add("data_set = %s", data_set)
     for flt in where.filters:
+        if flt.field == "_id":
+            query.add("id = %s", flt.value)
+            continue
         candidates = [Jsonb(flt.value)]
         if flt.number is not None:
             candidates.append(Jsonb(flt.number))
@@ -151,6 +154,9 @@ def _where(data_set: str, where: Where) -> _Query:
         placeholders = sql.SQL(", ").join(sql.SQL("%s") for _ in candidates)
         query.add("{x} IN ({values})", *params, *candidates, x=expression, values=placeholders)
     for prefix in where.prefixes:
+        if prefix.field == "_id":
+            query.add("starts_with(id, %s::text)", prefix.prefix)
+            continue
         expression, params = _field(prefix.field)
         query.add(
             "(jsonb_typeof({x}) = 'string' AND starts_with({x} #>> '{{}}', %s::text))",
@@ -318,15 +324,15 @@ class PostgresEngine:
 
     # --- data sets ---
 
-    def _address_conflict(self, conn: psycopg.Connection, name: str, config: dict) -> Conflict:
+    def _address_conflict(self, conn: psycopg.Connection, config: dict) -> Conflict:
+        group, type_ = config["data_group"], config["data_type"]
         row = conn.execute(
             "SELECT name FROM backdrop_data_sets WHERE data_group = %s AND data_type = %s",
-            (config["data_group"], config["data_type"]),
+            (group, type_),
         ).fetchone()
-        owner = row[0] if row else "another data set"
+        owner = row[0] if row else "?"
         return Conflict(
-            f"Data set {owner} already uses data_group {config['data_group']!r} "
-            f"and data_type {config['data_type']!r}"
+            f'Data set "{owner}" already has data_group "{group}" and data_type "{type_}"'
         )
 
     def create_data_set(self, config: dict[str, Any]) -> None:
@@ -341,8 +347,8 @@ class PostgresEngine:
                     )
             except errors.UniqueViolation as error:
                 if error.diag.constraint_name == "backdrop_data_sets_pkey":
-                    raise Conflict(f"Data set {name} already exists") from None
-                raise self._address_conflict(conn, name, config) from None
+                    raise Conflict(f'A data set named "{name}" already exists') from None
+                raise self._address_conflict(conn, config) from None
 
     def get_data_set(self, name: str) -> dict[str, Any] | None:
         with self._connection() as conn:
@@ -377,7 +383,7 @@ class PostgresEngine:
                         (config["data_group"], config["data_type"], Jsonb(config), name),
                     ).rowcount
             except errors.UniqueViolation:
-                raise self._address_conflict(conn, name, config) from None
+                raise self._address_conflict(conn, config) from None
         if not updated:
             raise NotFound(f'No collection exists with name "{name}"')
 

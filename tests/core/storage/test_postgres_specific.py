@@ -45,6 +45,7 @@ def database_url():
 
 @pytest.fixture
 def engine(database_url):
+    """This module's own PostgresEngine (overrides the parametrised contract fixture)."""
     engine = PostgresEngine(database_url)
     yield engine
     for name in [config["name"] for config in engine.list_data_sets()]:
@@ -178,12 +179,14 @@ def test_a_forked_process_opens_its_own_connections(engine):
 
 def test_duplicate_name_and_address_conflict_with_messages(engine):
     engine.create_data_set(_config("first", "group", "type"))
-    with pytest.raises(Conflict, match="first already exists"):
+    with pytest.raises(Conflict, match='A data set named "first" already exists'):
         engine.create_data_set(_config("first", "other", "other"))
-    with pytest.raises(Conflict, match="first already uses data_group 'group'"):
+    with pytest.raises(
+        Conflict, match='"first" already has data_group "group" and data_type "type"'
+    ):
         engine.create_data_set(_config("second", "group", "type"))
     engine.create_data_set(_config("second", "g2", "t2"))
-    with pytest.raises(Conflict, match="first already uses"):
+    with pytest.raises(Conflict, match='"first" already has'):
         engine.update_data_set("second", _config("second", "group", "type"))
     assert engine.get_data_set("second")["data_group"] == "g2"
 
