@@ -1,12 +1,25 @@
-"""After-write hook: hands a written time range to the data set's transforms."""
+"""After-write hook: hands a written time range to the data set's transforms.
+
+Without a broker the transforms run in the writing process, right after the
+write has committed; with one, a single dispatch task per batch is queued
+for the worker. Either way ``dispatch`` never raises: failures are logged
+with the data set and the range to re-run.
+"""
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 from typing import Protocol
 
+from celery import Celery
+
 from backdrop.core.storage.base import StorageEngine
 from backdrop.settings import Settings
+from backdrop.transformers.celery_app import DISPATCH_TASK, make_celery
+from backdrop.transformers.runner import rerun_hint, run_all
+
+log = logging.getLogger(__name__)
 
 
 class Dispatcher(Protocol):
@@ -15,12 +28,60 @@ class Dispatcher(Protocol):
         Never raises: a failure is logged with the range to re-run."""
 
 
-class NoTransforms:
-    """Placeholder until transforms exist: nothing to run."""
+def _iso(moment: datetime | None) -> str | None:
+    return None if moment is None else moment.isoformat()
+
+
+class InProcess:
+    """No broker: run the transforms now, in this process."""
+
+    def __init__(self, engine: StorageEngine):
+        self.engine = engine
 
     def dispatch(self, data_set: str, start: datetime | None, end: datetime | None) -> None:
-        return None
+        try:
+            run_all(self.engine, data_set, start, end)
+        except Exception:  # run_all logs per transform; this is the last guard
+            log.exception(
+                "transforms of %s failed over %s – %s; re-run: %s",
+                data_set,
+                _iso(start),
+                _iso(end),
+                rerun_hint(data_set, start, end),
+                extra={"data_set": data_set, "start": _iso(start), "end": _iso(end)},
+            )
+
+
+class Enqueue:
+    """A broker is configured: queue one dispatch task for the worker."""
+
+    def __init__(self, broker_url: str):
+        self.broker_url = broker_url
+        self._celery: Celery | None = None
+
+    @property
+    def celery(self) -> Celery:
+        # Built on first use, so forked app workers each get their own connections.
+        if self._celery is None:
+            self._celery = make_celery(self.broker_url)
+        return self._celery
+
+    def dispatch(self, data_set: str, start: datetime | None, end: datetime | None) -> None:
+        try:
+            self.celery.send_task(DISPATCH_TASK, args=[data_set, _iso(start), _iso(end)])
+        except Exception as error:
+            log.error(
+                "could not queue the transforms of %s over %s – %s (%s); re-run: %s",
+                data_set,
+                _iso(start),
+                _iso(end),
+                type(error).__name__,
+                rerun_hint(data_set, start, end),
+                extra={"data_set": data_set, "start": _iso(start), "end": _iso(end)},
+            )
 
 
 def make_dispatcher(settings: Settings, engine: StorageEngine) -> Dispatcher:
-    return NoTransforms()
+    if settings.broker_url:
+        return Enqueue(settings.broker_url)
+    return InProcess(engine)

@@ -1,0 +1,138 @@
+"""``backdrop transforms list|add|remove|run``: the transforms admin on the
+command line, working directly on BACKDROP_DATABASE_URL like ``data-sets``."""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import click
+
+from backdrop.core.records import parse_time
+from backdrop.core.storage import open_engine
+from backdrop.core.storage.base import StorageEngine
+from backdrop.errors import BackdropError
+from backdrop.settings import Settings, SettingsError
+from backdrop.transformers import config
+from backdrop.transformers.runner import run_all
+
+
+class _EngineContext:
+    """Opens the engine on first use and closes it when the command ends."""
+
+    def __init__(self) -> None:
+        self._engine: StorageEngine | None = None
+
+    @property
+    def engine(self) -> StorageEngine:
+        if self._engine is None:
+            try:
+                self._engine = open_engine(Settings.from_env().database_url)
+            except SettingsError as error:
+                raise click.ClickException(str(error)) from None
+        return self._engine
+
+    def close(self) -> None:
+        if self._engine is not None:
+            self._engine.close()
+
+
+def _engine() -> StorageEngine:
+    return click.get_current_context().find_object(_EngineContext).engine
+
+
+def _run(action, *args):
+    try:
+        return action(*args)
+    except BackdropError as error:
+        raise click.ClickException(error.message) from None
+
+
+def _echo_json(value: Any) -> None:
+    click.echo(json.dumps(value, indent=2, sort_keys=True, default=str))
+
+
+def _time(value: str | None, name: str) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        return parse_time(value)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not an ISO 8601 time", param_hint=name) from None
+
+
+@click.group()
+@click.pass_context
+def transforms(ctx: click.Context) -> None:
+    """List, add, remove and run the transforms of a data set."""
+    context = _EngineContext()
+    ctx.obj = context
+    ctx.call_on_close(context.close)
+
+
+@transforms.command("list")
+@click.argument("data_set")
+def list_command(data_set: str) -> None:
+    """Show DATA_SET's transforms as JSON."""
+    _echo_json(_run(config.list_for, _engine(), data_set))
+
+
+@transforms.command("add")
+@click.argument("data_set")
+@click.argument("transform")
+def add_command(data_set: str, transform: str) -> None:
+    """Add a transform to DATA_SET. TRANSFORM is a JSON object, a file holding
+    one, or - for standard input."""
+    if transform == "-":
+        text = sys.stdin.read()
+    elif transform.lstrip().startswith("{"):
+        text = transform
+    else:
+        try:
+            text = Path(transform).read_text()
+        except OSError as error:
+            raise click.BadParameter(str(error), param_hint="TRANSFORM") from None
+    try:
+        body = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise click.BadParameter(f"not JSON: {error}", param_hint="TRANSFORM") from None
+    _echo_json(_run(config.add, _engine(), data_set, body))
+
+
+@transforms.command("remove")
+@click.argument("data_set")
+@click.argument("transform_id")
+def remove_command(data_set: str, transform_id: str) -> None:
+    """Remove transform TRANSFORM_ID from DATA_SET."""
+    _run(config.remove, _engine(), data_set, transform_id)
+    click.echo(f"removed transform {transform_id} of {data_set}")
+
+
+@transforms.command("run")
+@click.argument("data_set")
+@click.option("--start", required=True, help="ISO 8601 start of the range (UTC if no offset).")
+@click.option("--end", default=None, help="ISO 8601 end of the range; default now.")
+def run_command(data_set: str, start: str, end: str | None) -> None:
+    """Run DATA_SET's transforms now, in this process, over START – END."""
+    begin = _time(start, "--start")
+    finish = _time(end, "--end") or datetime.now(UTC)
+    if finish < begin:
+        raise click.BadParameter("must not be before --start", param_hint="--end")
+    engine = _engine()
+    _run(config.list_for, engine, data_set)
+    runs = run_all(engine, data_set, begin, finish)
+    for run in runs:
+        if run.error:
+            click.echo(f"transform {run.transform_id}: FAILED {run.error}", err=True)
+        else:
+            click.echo(
+                f"transform {run.transform_id}: {run.records} record(s) to "
+                f"{run.output or '(nothing in range)'} over {run.start} – {run.end}"
+            )
+    if not runs:
+        click.echo(f"{data_set} has no transforms")
+    if any(run.error for run in runs):
+        sys.exit(1)
