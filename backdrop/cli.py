@@ -19,6 +19,7 @@ from backdrop.core.data_sets import DataSetConfig, Registry
 from backdrop.core.storage import open_engine
 from backdrop.errors import BackdropError
 from backdrop.settings import Settings, SettingsError
+from backdrop.transformers.cli import transforms
 
 PORTS = {"read": 3038, "write": 3039}
 
@@ -250,5 +251,4 @@ def import_(file) -> None:
         sys.exit(1)
 
 
-# `backdrop transforms …` (SPEC 6) is added here by the transforms helper:
-# main.add_command(<their click group>)
+main.add_command(transforms)  # `backdrop transforms …` (SPEC 6), backdrop/transformers/cli.py

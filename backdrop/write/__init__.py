@@ -10,7 +10,7 @@ from backdrop.web import status
 from backdrop.web.errors import register_error_handlers
 from backdrop.web.extension import init_app
 from backdrop.web.json import OrjsonProvider
-from backdrop.write import admin, records
+from backdrop.write import admin, records, transforms_admin
 
 
 def create_app(settings: Settings | None = None) -> Flask:
@@ -24,7 +24,6 @@ def create_app(settings: Settings | None = None) -> Flask:
     register_error_handlers(app)
     app.register_blueprint(status.blueprint)
     app.register_blueprint(admin.blueprint)
-    # --- transforms admin routes (SPEC 6/7) are registered here by the transforms helper:
-    # app.register_blueprint(backdrop.write.transforms_admin.blueprint)
+    app.register_blueprint(transforms_admin.blueprint)  # transforms (SPEC 6/7)
     app.register_blueprint(records.blueprint)
     return app
