@@ -84,7 +84,7 @@ CREATE TABLE IF NOT EXISTS backdrop_records (
     PRIMARY KEY (data_set, id)
 );
 CREATE INDEX IF NOT EXISTS backdrop_records_timestamp
-    ON backdrop_records (data_set, timestamp, id);
+    ON backdrop_records (data_set, timestamp NULLS FIRST, id);
 CREATE INDEX IF NOT EXISTS backdrop_records_updated_at
     ON backdrop_records (data_set, updated_at, seq);
 """
@@ -443,7 +443,10 @@ class PostgresEngine:
         ).format(columns=columns, placeholders=placeholders, updates=updates)
         with self._connection() as conn:
             with conn.cursor() as cursor:
-                cursor.executemany(upsert, [_record_row(data_set, r) for r in records])
+                # In key order, so concurrent batches sharing ids cannot deadlock
+                # (the sort is stable: a repeated id's last version still wins).
+                rows = sorted((_record_row(data_set, r) for r in records), key=lambda r: r[1])
+                cursor.executemany(upsert, rows)
             if capped_size and capped_size > 0:
                 # Keep the newest records whose stored sizes add up to at most
                 # capped_size; ties on _updated_at go by write order.

@@ -147,7 +147,7 @@ def test_indexes_on_data_set_and_time_exist(engine, database_url):
                 "SELECT indexdef FROM pg_indexes WHERE tablename = 'backdrop_records'"
             )
         ]
-    assert any('(data_set, "timestamp", id)' in d for d in definitions), definitions
+    assert any('(data_set, "timestamp" NULLS FIRST, id)' in d for d in definitions), definitions
     assert any("(data_set, updated_at, seq)" in d for d in definitions), definitions
 
 
