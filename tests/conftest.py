@@ -1,0 +1,239 @@
+"""Shared fixtures: the ``engine`` fixture runs a test once per storage engine.
+
+- ``sqlite``: a temporary file per test, always.
+- ``mongodb``: a real mongod when ``BACKDROP_TEST_MONGODB_URL`` is set (a fresh
+  database per test, dropped after it); otherwise mongomock, an in-process
+  stand-in, which the terminal report says.
+- ``postgresql``: the real server at ``BACKDROP_TEST_POSTGRES_URL`` or
+  127.0.0.1:5432, in a scratch database created once per run and dropped at
+  the end; every data set is deleted between tests. Skipped, with the URL,
+  when the server does not answer.
+
+The terminal summary lists each engine that ran, what it was and its counts.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import secrets
+import socket
+from collections import Counter, defaultdict
+from urllib.parse import urlsplit, urlunsplit
+
+import pytest
+
+ENGINES = ("sqlite", "mongodb", "postgresql")
+DEFAULT_POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
+
+_outcomes: dict[str, dict[str, str]] = defaultdict(dict)  # engine → nodeid → outcome
+_skip_reasons: dict[str, Counter] = defaultdict(Counter)
+_labels: dict[str, str] = {}
+
+
+def _public(url: str) -> str:
+    """The URL without its password, fit for a terminal."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+def _with_database(url: str, database: str) -> str:
+    return urlunsplit(urlsplit(url)._replace(path=f"/{database}"))
+
+
+def _postgres_url() -> str:
+    return os.environ.get("BACKDROP_TEST_POSTGRES_URL") or DEFAULT_POSTGRES_URL
+
+
+def _mongodb_url() -> str | None:
+    return os.environ.get("BACKDROP_TEST_MONGODB_URL") or None
+
+
+def _accepts_connections(url: str) -> bool:
+    parts = urlsplit(url)
+    try:
+        with socket.create_connection((parts.hostname or "127.0.0.1", parts.port or 5432), 1):
+            return True
+    except OSError:
+        return False
+
+
+def _engine_module(name: str):
+    """The engine's module, or a skip while it is still being written."""
+    module_name = f"backdrop.core.storage.{name}"
+    try:
+        return importlib.import_module(module_name)
+    except ModuleNotFoundError as error:
+        if error.name == module_name:
+            pytest.skip("engine module not written yet")
+        raise
+
+
+def _mongodb_label() -> str:
+    url = _mongodb_url()
+    if url:
+        return f"real mongod at {_public(url)} (fresh database per test)"
+    return "mongomock, in-process stand-in (set BACKDROP_TEST_MONGODB_URL for a real mongod)"
+
+
+def _postgres_label(url: str) -> str:
+    return f"real server at {_public(url)}"
+
+
+def pytest_report_header(config):
+    postgres = _postgres_url()
+    reachable = _accepts_connections(postgres)
+    return [
+        "storage engines under test:",
+        "  sqlite: temporary file per test",
+        f"  mongodb: {_mongodb_label()}",
+        "  postgresql: "
+        + (
+            _postgres_label(postgres) + " (scratch database per run)"
+            if reachable
+            else f"not reachable at {_public(postgres)}: skipped"
+        ),
+    ]
+
+
+@pytest.fixture(scope="session")
+def postgres_database_url():
+    """A scratch database on the PostgreSQL server, dropped after the run."""
+    _engine_module("postgres")
+    import psycopg
+
+    server = _postgres_url()
+    admin_url = _with_database(server, "postgres")
+    try:
+        admin = psycopg.connect(admin_url, autocommit=True, connect_timeout=3)
+    except psycopg.OperationalError as error:
+        pytest.skip(f"PostgreSQL not reachable at {_public(server)}: {error}".strip())
+    name = f"backdrop_test_{secrets.token_hex(6)}"
+    with admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+        url = _with_database(server, name)
+        _labels["postgresql"] = _postgres_label(url)
+        try:
+            yield url
+        finally:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def _wipe(engine) -> None:
+    for config in engine.list_data_sets():
+        engine.delete_data_set(config["name"])
+
+
+def _sqlite(request, tmp_path):
+    module = _engine_module("sqlite")
+    _labels["sqlite"] = "temporary file per test"
+    engine = module.SQLiteEngine(f"sqlite:///{tmp_path}/backdrop.db")
+    yield engine
+    engine.close()
+
+
+def _mongodb(request, tmp_path):
+    module = _engine_module("mongodb")
+    _labels["mongodb"] = _mongodb_label()
+    database = f"backdrop_test_{secrets.token_hex(6)}"
+    server = _mongodb_url()
+    if server is None:
+        import mongomock
+
+        client = mongomock.MongoClient(tz_aware=True)
+        engine = module.MongoEngine(f"mongodb://localhost:27017/{database}", client=client)
+        yield engine
+        engine.close()
+        return
+    import pymongo
+
+    admin = pymongo.MongoClient(server, serverSelectionTimeoutMS=3000)
+    try:
+        admin.admin.command("ping")
+    except pymongo.errors.PyMongoError as error:
+        admin.close()
+        pytest.skip(f"MongoDB not reachable at {_public(server)}: {error}")
+    engine = module.MongoEngine(_with_database(server, database))
+    try:
+        yield engine
+    finally:
+        engine.close()
+        admin.drop_database(database)
+        admin.close()
+
+
+def _postgresql(request, tmp_path):
+    module = _engine_module("postgres")
+    url = request.getfixturevalue("postgres_database_url")
+    engine = module.PostgresEngine(url)
+    _wipe(engine)
+    try:
+        yield engine
+    finally:
+        _wipe(engine)
+        engine.close()
+
+
+_FACTORIES = {"sqlite": _sqlite, "mongodb": _mongodb, "postgresql": _postgresql}
+
+
+@pytest.fixture(params=ENGINES)
+def engine(request, tmp_path):
+    """A fresh, empty storage engine of each kind (see the module docstring)."""
+    yield from _FACTORIES[request.param](request, tmp_path)
+
+
+@pytest.fixture
+def engines(request, tmp_path_factory):
+    """Every engine that can run here, by name, for cross-engine comparisons."""
+    available = {}
+    finalizers = []
+    for name in ENGINES:
+        factory = _FACTORIES[name](request, tmp_path_factory.mktemp(name))
+        try:
+            available[name] = next(factory)
+        except pytest.skip.Exception:
+            continue
+        finalizers.append(factory)
+    yield available
+    for factory in finalizers:
+        next(factory, None)
+
+
+# --- per-engine report ---
+
+_RANK = {"passed": 0, "skipped": 1, "failed": 2}
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    report = yield
+    callspec = getattr(item, "callspec", None)
+    engine_name = callspec.params.get("engine") if callspec else None
+    if engine_name in ENGINES and "engine" in item.fixturenames:
+        outcome = "failed" if report.failed else report.outcome
+        if report.when == "call" or outcome != "passed":
+            previous = _outcomes[engine_name].get(item.nodeid, "passed")
+            if _RANK[outcome] >= _RANK[previous]:
+                _outcomes[engine_name][item.nodeid] = outcome
+            if outcome == "skipped" and isinstance(report.longrepr, tuple):
+                _skip_reasons[engine_name][report.longrepr[2].removeprefix("Skipped: ")] += 1
+    return report
+
+
+def pytest_terminal_summary(terminalreporter):
+    if not _outcomes:
+        return
+    terminalreporter.section("storage engines")
+    for name in ENGINES:
+        if name not in _outcomes:
+            continue
+        counts = Counter(_outcomes[name].values())
+        summary = ", ".join(f"{counts[k]} {k}" for k in _RANK if counts[k])
+        label = _labels.get(name, "not started")
+        terminalreporter.write_line(f"{name}: {summary} [{label}]")
+        for reason, times in _skip_reasons[name].items():
+            terminalreporter.write_line(f"    skipped {times}: {reason}")
