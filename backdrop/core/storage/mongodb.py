@@ -30,6 +30,8 @@ from urllib.parse import unquote, urlsplit
 
 import bson
 import pymongo
+from bson.errors import InvalidDocument
+from bson.raw_bson import RawBSONDocument
 from pymongo import ASCENDING, DESCENDING, IndexModel, ReplaceOne, ReturnDocument
 from pymongo.client_session import ClientSession
 from pymongo.collection import Collection
@@ -50,7 +52,6 @@ DEFAULT_DATABASE = "backdrop"
 SERVER_SELECTION_TIMEOUT_MS = 3000
 # A write returns once a majority has it in the journal: "durably stored" (SPEC 4).
 DURABLE = WriteConcern(w="majority", j=True)
-INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 _PERIOD_KEYS = frozenset(PERIOD_KEYS)
 
 T = TypeVar("T")
@@ -160,16 +161,29 @@ def _partial(index: int, collect: Collect, row: dict[str, Any]) -> Any:
     return [total, numbers]
 
 
-def _check_integers(records: list[dict[str, Any]]) -> None:
-    """BSON has no integers beyond 64 bits; refuse the batch before writing any."""
-    problems = [
-        f"{record['_id']}: {key} is too large a number to store"
-        for record in records
-        for key, value in record.items()
-        if type(value) is int and not INT64_MIN <= value <= INT64_MAX
-    ]
+def _encode(records: list[dict[str, Any]]) -> list[RawBSONDocument]:
+    """Every record as BSON, before any is written, so that a value BSON cannot
+    hold (an integer beyond 64 bits) fails the whole batch, not its tail.
+    pymongo sends the encoded bytes as they are."""
+    encoded, problems = [], []
+    for record in records:
+        try:
+            encoded.append(RawBSONDocument(bson.encode(record)))
+        except (InvalidDocument, OverflowError):
+            problems += _unstorable(record)
     if problems:
         raise InvalidRecords(problems)
+    return encoded
+
+
+def _unstorable(record: dict[str, Any]) -> list[str]:
+    problems = []
+    for key, value in record.items():
+        try:
+            bson.encode({key: value})
+        except (InvalidDocument, OverflowError) as error:
+            problems.append(f"{record['_id']}: {key} cannot be stored ({error})")
+    return problems
 
 
 class MongoEngine:
@@ -379,14 +393,17 @@ class MongoEngine:
         """
         if not records:
             return
-        _check_integers(records)
+        encoded = _encode(records)
         collection = self._records(data_set)
-        if self._stand_in:
+        if self._stand_in:  # mongomock stores dicts, not BSON
             for record in records:
                 collection.replace_one({"_id": record["_id"]}, record, upsert=True)
             self._cap(collection, capped_size, None)
             return
-        operations = [ReplaceOne({"_id": r["_id"]}, r, upsert=True) for r in records]
+        operations = [
+            ReplaceOne({"_id": record["_id"]}, document, upsert=True)
+            for record, document in zip(records, encoded, strict=True)
+        ]
 
         def write(session: ClientSession | None) -> None:
             collection.bulk_write(operations, ordered=True, session=session)

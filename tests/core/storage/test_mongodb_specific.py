@@ -156,7 +156,9 @@ def test_an_integer_beyond_64_bits_rejects_the_whole_batch(mongo):
     with pytest.raises(InvalidRecords) as raised:
         mongo.engine.save_records("visits", [_record("ok", n=1), _record("big", n=2**63)])
 
-    assert raised.value.messages == ["big: n is too large a number to store"]
+    assert raised.value.messages == [
+        "big: n cannot be stored (MongoDB can only handle up to 8-byte ints)"
+    ]
     assert mongo.engine.find("visits", Where()) == []
 
 
