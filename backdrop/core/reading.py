@@ -1,0 +1,157 @@
+"""Run a parsed ``Query`` against a storage engine (SPEC 5.3).
+
+Raw queries are one ``engine.find``. Grouped queries are one
+``engine.aggregate`` (filtering, grouping and collects run in the database),
+then ``shaping`` lays the rows out. A ``duration`` first becomes a range of
+whole periods; when its leading (or, backward, trailing) periods hold no data
+the range slides towards the data, located with one sorted ``find`` rather
+than by re-running the aggregate.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from backdrop.core import shaping
+from backdrop.core.periods import Period
+from backdrop.core.query import Query, Sort, Where
+from backdrop.core.storage.base import StorageEngine
+from backdrop.errors import InvalidQuery
+
+MAX_PERIODS = 100_000
+MAX_ROWS = 1_000_000
+# The shortest each period can be, to bound a range's period count cheaply.
+_SHORTEST = {
+    "hour": timedelta(hours=1),
+    "day": timedelta(days=1),
+    "week": timedelta(weeks=1),
+    "month": timedelta(days=28),
+    "quarter": timedelta(days=89),
+    "year": timedelta(days=365),
+}
+
+
+def execute(
+    engine: StorageEngine, data_set: str, query: Query, now: datetime | None = None
+) -> list[dict[str, Any]]:
+    """The response rows of ``query`` over the data set named ``data_set``."""
+    if not query.is_grouped:
+        return engine.find(data_set, query.where, query.sort_by, query.limit)
+    if query.period is None:
+        rows = engine.aggregate(data_set, query.where, query.group_by, None, query.collect)
+        return shaping.grouped(rows, query)
+    where = time_range(engine, data_set, query, now or datetime.now(UTC))
+    starts = period_starts(query.period, where)
+    rows = engine.aggregate(data_set, where, query.group_by, query.period.name, query.collect)
+    if not query.group_by:
+        return shaping.period_series(rows, starts, query.period, query.collect)
+    groups = len({tuple(row[field] for field in query.group_by) for row in rows})
+    if groups * len(starts) > MAX_ROWS:
+        raise InvalidQuery(
+            f"This query would return more than {MAX_ROWS} rows ({groups} groups × "
+            f"{len(starts)} periods): narrow the time range, filter or use a longer period"
+        )
+    nested = shaping.nested(rows, query, starts)
+    return shaping.flatten(nested, query) if query.flatten else nested
+
+
+def period_starts(period: Period, where: Where) -> list[datetime]:
+    """Every period the range touches; an inclusive end adds the period
+    starting at ``end``."""
+    assert where.start is not None and where.end is not None
+    if (where.end - where.start) / _SHORTEST[period.name] > MAX_PERIODS:
+        raise too_many_periods()
+    stop = period.end(where.end) if where.end_inclusive else where.end
+    try:
+        return period.starts(where.start, stop)
+    except (OverflowError, ValueError):
+        raise out_of_bounds() from None
+
+
+def time_range(engine: StorageEngine, data_set: str, query: Query, now: datetime) -> Where:
+    """The record selection of a period query, with ``duration`` resolved into
+    whole periods and slid towards the data (SPEC 5.3)."""
+    if query.duration is None:
+        return query.where
+    if query.duration > MAX_PERIODS:
+        raise too_many_periods()
+    period = query.period
+    assert period is not None
+    try:
+        if query.start_at is not None:
+            start = period.start(query.start_at)
+            end = period.shift(start, query.duration)
+            start, end = slide_forward(engine, data_set, query, start, end)
+        else:
+            anchor = query.end_at or now
+            # An inclusive end_at keeps the period that contains it.
+            end = period.end(anchor) if query.end_at and query.inclusive else period.start(anchor)
+            start = period.shift(end, -query.duration)
+            start, end = slide_backward(engine, data_set, query, start, end)
+    except (OverflowError, ValueError):
+        raise out_of_bounds() from None
+    return replace(query.where, start=start, end=end, end_inclusive=False)
+
+
+def slide_forward(
+    engine: StorageEngine, data_set: str, query: Query, start: datetime, end: datetime
+) -> tuple[datetime, datetime]:
+    """Move the range later so that it begins with the first period holding data."""
+    assert query.period is not None and query.duration is not None
+    where = Where(filters=query.filters, prefixes=query.prefixes, start=start)
+    found = nearest_timestamp(engine, data_set, where, query.group_by, backward=False)
+    if found is None or query.period.start(found) <= start:
+        return start, end
+    start = query.period.start(found)
+    return start, query.period.shift(start, query.duration)
+
+
+def slide_backward(
+    engine: StorageEngine, data_set: str, query: Query, start: datetime, end: datetime
+) -> tuple[datetime, datetime]:
+    """Move the range earlier so that it ends with the last period holding data."""
+    assert query.period is not None and query.duration is not None
+    where = Where(filters=query.filters, prefixes=query.prefixes, end=end)
+    found = nearest_timestamp(engine, data_set, where, query.group_by, backward=True)
+    if found is None or query.period.end(found) >= end:
+        return start, end
+    end = query.period.end(found)
+    return query.period.shift(end, -query.duration), end
+
+
+def nearest_timestamp(
+    engine: StorageEngine,
+    data_set: str,
+    where: Where,
+    group_by: tuple[str, ...],
+    backward: bool,
+) -> datetime | None:
+    """``_timestamp`` of the first record (last, if ``backward``) that the
+    aggregate would count: matching ``where`` and with every group field set.
+
+    Usually one ``find`` with ``limit=1``; records lacking a group field are
+    skipped by asking again for a longer prefix of the same sorted list.
+    """
+    sort = Sort("_timestamp", descending=backward)
+    limit = 1
+    while True:
+        records = engine.find(data_set, where, sort, limit)
+        for record in records:
+            if all(record.get(field) is not None for field in group_by):
+                return record["_timestamp"]
+        if len(records) < limit:
+            return None
+        limit *= 32
+
+
+def too_many_periods() -> InvalidQuery:
+    return InvalidQuery(
+        f"A period query can cover at most {MAX_PERIODS} periods: "
+        "narrow the time range or use a longer period"
+    )
+
+
+def out_of_bounds() -> InvalidQuery:
+    return InvalidQuery("The requested time range goes beyond the supported dates")
