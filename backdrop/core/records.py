@@ -9,8 +9,8 @@ collected so a client can fix a whole batch in one go.
 from __future__ import annotations
 
 import base64
+import os
 import re
-import uuid
 from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
@@ -19,14 +19,14 @@ import jsonschema
 import orjson
 
 from backdrop.core.data_sets import DataSetConfig
-from backdrop.core.periods import period_keys
+from backdrop.core.periods import PERIODS, period_keys
 from backdrop.errors import InvalidRecords
 
 KEY_PATTERN = re.compile(r"^[a-z_][a-z0-9_]+$", re.IGNORECASE)
 _WHITESPACE = re.compile(r"\s")
-WRITABLE_INTERNAL = frozenset(("_id", "_timestamp", "_start_at", "_end_at"))
 TIME_KEYS = ("_timestamp", "_start_at", "_end_at")
 _SCALARS = (str, int, float, bool, type(None))
+_SCALAR_TYPES = frozenset(_SCALARS)
 
 
 def parse_time(value: str) -> datetime:
@@ -35,19 +35,69 @@ def parse_time(value: str) -> datetime:
     Raises ValueError for anything that is not a real date and time.
     """
     moment = datetime.fromisoformat(value)
-    if moment.tzinfo is None:
+    zone = moment.tzinfo
+    if zone is UTC:  # "…Z", the usual case: nothing to convert
+        return moment
+    if zone is None:
         return moment.replace(tzinfo=UTC)
     return moment.astimezone(UTC)
 
 
-@lru_cache(maxsize=4096)
-def _periods_of_hour(hour: datetime) -> dict[str, datetime]:
-    """Period keys depend only on the hour, and batches repeat hours a lot."""
-    return period_keys(hour)
+_HOUR = PERIODS["hour"].key
+_HOUR_KEYS: dict[float, dict[str, datetime]] = {}
+_DAY_KEYS: dict[float, dict[str, datetime]] = {}
 
 
 def keys_for(timestamp: datetime) -> dict[str, datetime]:
-    return _periods_of_hour(timestamp.replace(minute=0, second=0, microsecond=0))
+    """Period keys of a UTC timestamp. Every period above an hour depends only
+    on the UTC day, so keys are memoised per day and per hour: data spread
+    thinly over years still hits the day cache. Callers must not mutate them."""
+    seconds = timestamp.timestamp()
+    hour = seconds // 3600
+    keys = _HOUR_KEYS.get(hour)
+    if keys is None:
+        if len(_HOUR_KEYS) > 100_000:
+            _HOUR_KEYS.clear()
+            _DAY_KEYS.clear()
+        day = seconds // 86400
+        day_keys = _DAY_KEYS.get(day)
+        if day_keys is None:
+            day_keys = period_keys(datetime.fromtimestamp(day * 86400, UTC))
+            del day_keys[_HOUR]
+            _DAY_KEYS[day] = day_keys
+        keys = {_HOUR: datetime.fromtimestamp(hour * 3600, UTC), **day_keys}
+        _HOUR_KEYS[hour] = keys
+    return keys
+
+
+_PLAIN, _ID, _TIME = "plain", "id", "time"
+_VALID_KINDS = frozenset((_PLAIN, _ID, _TIME))
+
+
+def _key_kind(key: str) -> str:
+    if key == "_id":
+        return _ID
+    if key in TIME_KEYS:
+        return _TIME
+    if not KEY_PATTERN.match(key):
+        return f"{key} is not a valid key"
+    if key[0] == "_":
+        return f"{key} is not a recognised internal field"
+    return _PLAIN
+
+
+_KEY_KINDS: dict[str, str] = {}
+
+
+def key_kind(key: str) -> str:
+    """``_PLAIN``, ``_ID``, ``_TIME`` or what is wrong with the field name,
+    memoised: the same few keys recur in every record of a batch."""
+    kind = _KEY_KINDS.get(key)
+    if kind is None:
+        kind = _key_kind(key)
+        if len(key) <= 64 and len(_KEY_KINDS) < 100_000:
+            _KEY_KINDS[key] = kind
+    return kind
 
 
 @lru_cache(maxsize=128)
@@ -83,16 +133,14 @@ def prepare_record(
     problems = []
     stored = dict(record)
     for key, value in record.items():
-        if not KEY_PATTERN.match(key):
-            problems.append(f"{key} is not a valid key")
-        elif key[0] == "_" and key not in WRITABLE_INTERNAL:
-            problems.append(f"{key} is not a recognised internal field")
-        elif not isinstance(value, _SCALARS):
+        kind = _KEY_KINDS.get(key) or key_kind(key)
+        if kind not in _VALID_KINDS:
+            problems.append(kind)  # the key itself is wrong
+        elif value.__class__ not in _SCALAR_TYPES and not isinstance(value, _SCALARS):
             problems.append(f"{key} has an invalid value")
-        elif key == "_id":
-            if not isinstance(value, str) or not value or _WHITESPACE.search(value):
-                problems.append("_id must be a non-empty string without whitespace")
-        elif key in TIME_KEYS:
+        elif kind is _PLAIN:
+            continue
+        elif kind is _TIME:
             if not isinstance(value, str):
                 problems.append(f"the {key} must be a date in the format yyyy-MM-ddT00:00:00Z")
                 continue
@@ -100,6 +148,8 @@ def prepare_record(
                 stored[key] = parse_time(value)
             except ValueError:
                 problems.append(f"{value} in the {key} field is not a valid date")
+        elif not isinstance(value, str) or not value or _WHITESPACE.search(value):
+            problems.append("_id must be a non-empty string without whitespace")
     if auto_ids:
         missing = [field for field in auto_ids if field not in record]
         if missing:
@@ -115,7 +165,7 @@ def prepare_record(
     if timestamp is not None:
         stored.update(keys_for(timestamp))
     if "_id" not in stored:
-        stored["_id"] = uuid.uuid4().hex
+        stored["_id"] = os.urandom(16).hex()  # as random as uuid4, 4x faster
     stored["_updated_at"] = now
     return stored, problems
 
