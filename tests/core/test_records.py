@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import base64
+import random
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
 from backdrop.core.data_sets import DataSetConfig
-from backdrop.core.periods import PERIOD_KEYS
-from backdrop.core.records import parse_time, prepare_records
+from backdrop.core.periods import PERIOD_KEYS, period_keys
+from backdrop.core.records import keys_for, parse_time, prepare_records
 from backdrop.errors import InvalidRecords
 
 NOW = datetime(2024, 5, 1, 12, 30, tzinfo=UTC)
@@ -177,3 +178,15 @@ def test_missing_auto_id_fields_are_named():
 
 def test_an_empty_batch_prepares_nothing():
     assert prepare_records([], config(), NOW) == []
+
+
+def test_memoised_period_keys_match_the_periods_module_before_and_after_1970():
+    rng = random.Random(7)
+    start = datetime(1960, 1, 1, tzinfo=UTC)
+    for _ in range(5000):
+        moment = start + timedelta(seconds=rng.randrange(80 * 365 * 86400))
+        assert keys_for(moment) == period_keys(moment), moment
+
+
+def test_a_nested_time_value_is_an_invalid_value():
+    assert messages({"_timestamp": {"a": 1}}) == ["record 0: _timestamp has an invalid value"]
