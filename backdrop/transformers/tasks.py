@@ -65,7 +65,7 @@ class TransformTask(Task):
 def register(app: Celery, settings: Settings) -> None:
     """Declare the tasks on the worker's Celery app."""
 
-    @app.task(name=DISPATCH_TASK, base=TransformTask)
+    @app.task(name=DISPATCH_TASK, base=TransformTask, shared=False)
     def dispatch(data_set: str, start: str | None, end: str | None) -> int:
         """Queue one run task per transform of ``data_set``."""
         transforms = engine(settings).list_transforms(data_set)
@@ -73,7 +73,7 @@ def register(app: Celery, settings: Settings) -> None:
             run.delay(data_set, transform["id"], start, end)
         return len(transforms)
 
-    @app.task(name=RUN_TASK, base=TransformTask, bind=True)
+    @app.task(name=RUN_TASK, base=TransformTask, bind=True, shared=False)
     def run(self, data_set: str, transform_id: str, start: str | None, end: str | None) -> int:
         """Run one transform over [start, end]."""
         store = engine(settings)
