@@ -13,8 +13,9 @@ aggregation pipeline (MongoDB >= 4.4, for ``$isNumber`` and ``$bsonSize``).
 
 ``mongomock`` stands in for a server in tests. It lacks sessions, ``hello``,
 ``$bsonSize`` and (with pymongo >= 4.9) ``bulk_write``, so with a mongomock
-client the engine writes record by record and sizes records client-side; all
-query pipelines are the same ones a real server runs.
+client the engine writes record by record and sizes records client-side. The
+query pipelines are the ones a real server runs, written around its other gaps
+(no ``$type`` expression; Python equality in ``$match`` and ``$addToSet``).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ import functools
 import json
 import os
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 from urllib.parse import unquote, urlsplit
@@ -36,7 +37,7 @@ from pymongo import ASCENDING, DESCENDING, IndexModel, ReplaceOne, ReturnDocumen
 from pymongo.client_session import ClientSession
 from pymongo.collection import Collection
 from pymongo.database import Database
-from pymongo.errors import ConnectionFailure, DuplicateKeyError, PyMongoError
+from pymongo.errors import ConnectionFailure, DuplicateKeyError, OperationFailure, PyMongoError
 from pymongo.write_concern import WriteConcern
 
 from backdrop.core.periods import PERIOD_KEYS, PERIODS
@@ -133,7 +134,10 @@ def _accumulators(index: int, collect: Collect) -> dict[str, Any]:
     value = f"${collect.field}"
     name = f"c{index}"
     if collect.method == "set":
-        return {f"{name}_set": {"$addToSet": value}}
+        # Wrapped, tagged values: mongomock's $addToSet turns 0 and false into
+        # null and merges 1 with true; BSON never confuses them. A missing field
+        # leaves no "value" in the wrapper and is dropped when unwrapping.
+        return {f"{name}_set": {"$addToSet": {"value": value, "number": {"$isNumber": value}}}}
     if collect.method == "count":
         return {f"{name}_n": {"$sum": {"$cond": [_present(collect.field), 1, 0]}}}
     if collect.method in ("sum", "mean"):
@@ -150,7 +154,7 @@ def _accumulators(index: int, collect: Collect) -> dict[str, Any]:
 def _partial(index: int, collect: Collect, row: dict[str, Any]) -> Any:
     name = f"c{index}"
     if collect.method == "set":
-        return [_utc(value) for value in row[f"{name}_set"]]
+        return [_utc(member["value"]) for member in row[f"{name}_set"] if "value" in member]
     if collect.method == "count":
         return row[f"{name}_n"]
     if row[f"{name}_bad"]:
@@ -242,9 +246,17 @@ class MongoEngine:
             if self._stand_in:
                 self._transactions = False
             else:
-                hello = self._database().command("hello")
+                hello = self._server_status()
                 self._transactions = bool(hello.get("setName")) or hello.get("msg") == "isdbgrid"
         return self._transactions
+
+    def _server_status(self) -> dict[str, Any]:
+        """The ``hello`` reply; servers before 4.4.2 only know it as ``isMaster``."""
+        database = self._database()
+        try:
+            return database.command("hello")
+        except OperationFailure:
+            return database.command("isMaster")
 
     # --- collections and indexes, created on first use ---
 
@@ -272,7 +284,7 @@ class MongoEngine:
     def _records(self, data_set: str) -> Collection:
         indexes = [
             IndexModel([("_timestamp", ASCENDING), ("_id", ASCENDING)]),
-            IndexModel([("_updated_at", ASCENDING)]),
+            IndexModel([("_updated_at", ASCENDING), ("_id", ASCENDING)]),
         ]
         indexes += [IndexModel([(key, ASCENDING)]) for key in PERIOD_KEYS]
         return self._collection(data_set, indexes)
@@ -415,32 +427,61 @@ class MongoEngine:
         with self._client.start_session() as session:
             session.with_transaction(write, write_concern=DURABLE)
 
-    def _sizes(self, collection: Collection, session: ClientSession | None) -> list[dict]:
-        """Every record's ``_id``, ``_updated_at`` and BSON size, newest first."""
-        newest_first = [("_updated_at", DESCENDING), ("_id", DESCENDING)]
-        if self._stand_in:  # mongomock has no $bsonSize
-            documents = collection.find({}, sort=newest_first)
-            return [{"_id": d["_id"], "size": len(bson.encode(d))} for d in documents]
-        pipeline = [
-            {"$sort": dict(newest_first)},
-            {"$project": {"_id": 1, "size": {"$bsonSize": "$$ROOT"}}},
-        ]
-        return list(collection.aggregate(pipeline, session=session, allowDiskUse=True))
-
     def _cap(
         self, collection: Collection, capped_size: int | None, session: ClientSession | None
     ) -> None:
-        """Drop the oldest records by ``_updated_at`` until the rest fit in
-        ``capped_size`` bytes (BSON size, as MongoDB's capped collections count)."""
+        """Drop the oldest records by ``_updated_at`` (then ``_id``) until the rest
+        fit in ``capped_size`` bytes of BSON, as MongoDB's capped collections count.
+
+        The server sizes records with ``$bsonSize`` and streams sizes only when
+        the total is over the cap; mongomock lacks the operator, so there the
+        documents are sized client-side."""
         if not capped_size or capped_size <= 0:
             return
-        kept, drop = 0, []
-        for row in self._sizes(collection, session):
-            kept += row["size"]
+        newest_first = [("_updated_at", DESCENDING), ("_id", DESCENDING)]
+        if self._stand_in:
+            documents = collection.find({}, sort=newest_first)
+            sizes = ((len(bson.encode(document)), document) for document in documents)
+            self._drop_beyond(collection, sizes, capped_size, session)
+            return
+        size = {"$bsonSize": "$$ROOT"}
+        total = list(
+            collection.aggregate(
+                [{"$group": {"_id": None, "bytes": {"$sum": size}}}], session=session
+            )
+        )
+        if not total or total[0]["bytes"] <= capped_size:
+            return
+        pipeline = [
+            {"$sort": dict(newest_first)},
+            {"$project": {"_id": 1, "_updated_at": 1, "size": size}},
+        ]
+        with collection.aggregate(pipeline, session=session) as rows:
+            sizes = ((row["size"], row) for row in rows)
+            self._drop_beyond(collection, sizes, capped_size, session)
+
+    @staticmethod
+    def _drop_beyond(
+        collection: Collection,
+        sizes: Iterator[tuple[int, dict[str, Any]]],
+        capped_size: int,
+        session: ClientSession | None,
+    ) -> None:
+        """Given (size, record) newest first, delete the first record that no
+        longer fits and every older one, with one range delete."""
+        kept = 0
+        for size, row in sizes:
+            kept += size
             if kept > capped_size:
-                drop.append(row["_id"])
-        if drop:
-            collection.delete_many({"_id": {"$in": drop}}, session=session)
+                cut = row["_updated_at"]
+                older = {
+                    "$or": [
+                        {"_updated_at": {"$lt": cut}},
+                        {"_updated_at": cut, "_id": {"$lte": row["_id"]}},
+                    ]
+                }
+                collection.delete_many(older, session=session)
+                return
 
     @_available
     def get_record(self, data_set: str, record_id: str) -> dict[str, Any] | None:

@@ -89,7 +89,7 @@ def test_indexes_are_created_on_first_use(mongo):
         [k for k, _ in i["key"]] for i in mongo.db["visits"].index_information().values()
     ]
     assert ["_timestamp", "_id"] in record_indexes
-    assert ["_updated_at"] in record_indexes
+    assert ["_updated_at", "_id"] in record_indexes
     for key in PERIOD_KEYS:
         assert [key] in record_indexes
     registry = mongo.db["_backdrop_data_sets"].index_information().values()
