@@ -1,0 +1,269 @@
+"""SQLite-only behaviour: URLs and files, WAL and locking, failures that become
+503s, several threads and processes on one file, and query plans that use
+the ``_timestamp`` index. The engine contract itself is in test_contract_*."""
+
+from __future__ import annotations
+
+import multiprocessing
+import sqlite3
+import threading
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from backdrop.core.query import Collect, Where
+from backdrop.core.storage import open_engine
+from backdrop.core.storage import sqlite as sqlite_module
+from backdrop.core.storage.sqlite import SQLiteEngine
+from backdrop.errors import StorageUnavailable
+from tests.core.storage.contract import at, config, ids, record, returned
+
+
+@pytest.fixture
+def path(tmp_path):
+    return tmp_path / "store.db"
+
+
+@pytest.fixture
+def engine(path):
+    engine = SQLiteEngine(f"sqlite:///{path}")
+    yield engine
+    engine.close()
+
+
+def test_absolute_url_creates_missing_parent_directories(tmp_path):
+    target = tmp_path / "deep" / "er" / "backdrop.db"
+    engine = open_engine(f"sqlite:///{target}")  # sqlite:////tmp/… : four slashes
+    assert isinstance(engine, SQLiteEngine)
+    engine.create_data_set(config("made"))
+    engine.close()
+    assert target.is_file()
+
+
+def test_relative_url_is_relative_to_the_working_directory(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    engine = SQLiteEngine("sqlite:///var/sub/backdrop.db")
+    engine.ping()
+    engine.close()
+    assert (tmp_path / "var" / "sub" / "backdrop.db").is_file()
+
+
+def test_a_url_without_a_path_is_refused():
+    with pytest.raises(ValueError, match="sqlite:///"):
+        SQLiteEngine("sqlite:///")
+
+
+def test_the_file_is_in_wal_mode_with_the_schema(engine, path):
+    engine.ping()
+    with sqlite3.connect(path) as raw:
+        assert raw.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        tables = {row[0] for row in raw.execute("SELECT name FROM sqlite_master")}
+    assert {"data_sets", "transforms"} <= tables
+
+
+def test_another_engine_on_the_same_file_sees_everything(engine, path):
+    engine.create_data_set(config("shared"))
+    engine.save_records("shared", [record("a", "2024-01-01T00:00:00", n=1)])
+    other = SQLiteEngine(f"sqlite:///{path}")
+    assert other.get_data_set("shared") == config("shared")
+    assert other.find("shared", Where()) == [returned(record("a", "2024-01-01T00:00:00", n=1))]
+    other.close()
+
+
+def test_records_of_a_data_set_never_written_read_as_empty(engine):
+    assert engine.find("never-written", Where()) == []
+    assert engine.aggregate("never-written", Where(), ("x",), "week", ()) == []
+    assert engine.get_record("never-written", "a") is None
+    assert engine.last_updated("never-written") is None
+    assert engine.delete_record("never-written", "a") is False
+    engine.empty("never-written")
+
+
+def test_a_records_table_is_created_on_first_write_if_missing(engine):
+    engine.save_records("no-config-yet", [record("a", n=1)])
+    assert engine.get_record("no-config-yet", "a")["n"] == 1
+
+
+def test_a_failure_in_the_middle_of_a_batch_rolls_it_back(engine):
+    engine.create_data_set(config("atomic"))
+    engine.save_records("atomic", [record("kept", n=1)])
+    batch = [
+        record("kept", n=2),
+        record("new", n=3),
+        {**record("broken", n=4), "_updated_at": None},
+    ]
+    with pytest.raises(sqlite3.IntegrityError):  # _updated_at is NOT NULL
+        engine.save_records("atomic", batch)
+    assert engine.find("atomic", Where()) == [returned(record("kept", n=1))]
+    engine.save_records("atomic", batch[:2])  # the connection is usable afterwards
+    assert ids(engine.find("atomic", Where())) == ["kept", "new"]
+
+
+def test_a_directory_where_the_file_should_be_is_unavailable(tmp_path):
+    engine = SQLiteEngine(f"sqlite:///{tmp_path}")
+    with pytest.raises(StorageUnavailable):
+        engine.ping()
+
+
+def test_a_parent_that_is_a_file_is_unavailable(tmp_path):
+    (tmp_path / "plain-file").write_text("not a directory")
+    engine = SQLiteEngine(f"sqlite:///{tmp_path}/plain-file/backdrop.db")
+    with pytest.raises(StorageUnavailable):
+        engine.list_data_sets()
+
+
+def test_a_file_that_is_not_a_database_is_unavailable(path):
+    path.write_bytes(b"this is certainly not an SQLite database file" * 100)
+    engine = SQLiteEngine(f"sqlite:///{path}")
+    with pytest.raises(StorageUnavailable):
+        engine.ping()
+
+
+def test_a_lock_held_past_the_busy_timeout_is_unavailable_then_recovers(engine, path, monkeypatch):
+    engine.create_data_set(config("busy"))
+    engine.close()
+    monkeypatch.setattr(sqlite_module, "BUSY_TIMEOUT_SECONDS", 0.2)
+    blocker = sqlite3.connect(path, isolation_level=None)
+    blocker.execute("BEGIN IMMEDIATE")
+    try:
+        with pytest.raises(StorageUnavailable):
+            engine.save_records("busy", [record("a", n=1)])
+        assert engine.get_data_set("busy") is not None  # readers are not blocked (WAL)
+    finally:
+        blocker.execute("ROLLBACK")
+        blocker.close()
+    engine.save_records("busy", [record("a", n=1)])
+    assert engine.get_record("busy", "a")["n"] == 1
+
+
+def test_close_releases_connections_and_the_engine_reopens(engine):
+    engine.create_data_set(config("reopen"))
+    engine.close()
+    engine.close()
+    assert engine.get_data_set("reopen") is not None
+
+
+def test_threads_write_and_read_concurrently(engine):
+    engine.create_data_set(config("threads"))
+    errors = []
+
+    def work(worker: int) -> None:
+        try:
+            for batch in range(20):
+                engine.save_records(
+                    "threads", [record(f"{worker}-{batch}-{i}", n=i) for i in range(5)]
+                )
+                engine.find("threads", Where(), limit=10)
+        except Exception as error:  # reported by the assertion below
+            errors.append(error)
+
+    threads = [threading.Thread(target=work, args=(w,)) for w in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert errors == []
+    assert len(engine.find("threads", Where())) == 4 * 20 * 5
+
+
+def _write_from_child(url: str, worker: int) -> None:
+    engine = SQLiteEngine(url)
+    for batch in range(15):
+        engine.save_records("processes", [record(f"{worker}-{batch}-{i}", n=i) for i in range(10)])
+    engine.close()
+
+
+def _write_with_inherited_engine(engine: SQLiteEngine, worker: int) -> None:
+    for batch in range(15):
+        engine.save_records(
+            "processes", [record(f"inherited-{worker}-{batch}-{i}", n=i) for i in range(10)]
+        )
+
+
+@pytest.mark.slow
+def test_several_processes_write_one_file_safely(engine, path):
+    """As gunicorn workers do: some open their own engine, some inherit one
+    (already connected) across fork and must open fresh connections."""
+    engine.create_data_set(config("processes"))
+    engine.ping()  # the parent holds a connection when it forks
+    context = multiprocessing.get_context("fork")
+    children = [
+        context.Process(target=_write_from_child, args=(f"sqlite:///{path}", w)) for w in range(2)
+    ] + [context.Process(target=_write_with_inherited_engine, args=(engine, w)) for w in range(2)]
+    for child in children:
+        child.start()
+    try:
+        for child in children:
+            child.join(timeout=60)
+    finally:
+        for child in children:
+            if child.is_alive():
+                child.kill()
+                child.join()
+    assert [child.exitcode for child in children] == [0, 0, 0, 0]
+    assert len(engine.find("processes", Where())) == 4 * 15 * 10
+
+
+# --- query plans: a query's cost grows with what it matches (SPEC 9) ---
+
+
+def _plan_of(engine: SQLiteEngine, path, run) -> list[str]:
+    """The query plan of the one statement ``run`` sends, read on a second
+    connection. The trace hook needs this thread's connection: a private
+    attribute, acceptable in an engine-specific test."""
+    statements: list[str] = []
+    connection = engine._connection()
+    connection.set_trace_callback(statements.append)
+    try:
+        run()
+    finally:
+        connection.set_trace_callback(None)
+    (statement,) = [s for s in statements if s.lstrip().upper().startswith("SELECT")]
+    with sqlite3.connect(path) as raw:
+        return [row[3] for row in raw.execute("EXPLAIN QUERY PLAN " + statement)]
+
+
+@pytest.fixture
+def year_of_records(engine):
+    engine.create_data_set(config("plans"))
+    start = datetime(2024, 1, 1, tzinfo=UTC)
+    engine.save_records(
+        "plans",
+        [
+            record(
+                f"r{i}",
+                (start + timedelta(hours=3 * i)).isoformat(),
+                region=f"r{i % 5}",
+                n=i,
+            )
+            for i in range(2920)
+        ],
+    )
+    return engine
+
+
+def test_a_seven_day_aggregate_searches_the_timestamp_index(year_of_records, path):
+    week = Where(start=at("2024-06-03T00:00:00"), end=at("2024-06-10T00:00:00"))
+
+    def run():
+        rows = year_of_records.aggregate(
+            "plans", week, ("region",), "day", (Collect("n", "sum"), Collect("n", "set"))
+        )
+        assert sum(row["_count"] for row in rows) == 7 * 8
+
+    plan = _plan_of(year_of_records, path, run)
+    assert any(
+        step.startswith("SEARCH records_plans USING INDEX records_plans:timestamp")
+        and "_timestamp>" in step
+        for step in plan
+    ), plan
+    assert not any(step.startswith("SCAN records_plans") for step in plan), plan
+
+
+def test_a_time_range_find_searches_the_timestamp_index(year_of_records, path):
+    week = Where(start=at("2024-06-03T00:00:00"), end=at("2024-06-10T00:00:00"))
+    plan = _plan_of(year_of_records, path, lambda: year_of_records.find("plans", week))
+    assert any(step.startswith("SEARCH") and "records_plans:timestamp" in step for step in plan)
+    assert not any(step.startswith("SCAN records_plans") for step in plan), plan
+    # The default order (_timestamp, _id) is the index order: no sorting step.
+    assert not any("TEMP B-TREE" in step for step in plan), plan
