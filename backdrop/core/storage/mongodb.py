@@ -37,7 +37,13 @@ from pymongo import ASCENDING, DESCENDING, IndexModel, ReplaceOne, ReturnDocumen
 from pymongo.client_session import ClientSession
 from pymongo.collection import Collection
 from pymongo.database import Database
-from pymongo.errors import ConnectionFailure, DuplicateKeyError, OperationFailure, PyMongoError
+from pymongo.errors import (
+    ConfigurationError,
+    ConnectionFailure,
+    DuplicateKeyError,
+    OperationFailure,
+    PyMongoError,
+)
 from pymongo.write_concern import WriteConcern
 
 from backdrop.core.periods import PERIOD_KEYS, PERIODS
@@ -68,6 +74,10 @@ def _available(method: Callable[..., T]) -> Callable[..., T]:
         except ConnectionFailure as error:
             raise StorageUnavailable(
                 "The database is unavailable (no answer from MongoDB), please retry later"
+            ) from error
+        except ConfigurationError as error:  # e.g. a mongodb+srv:// name DNS cannot resolve
+            raise StorageUnavailable(
+                f"The database is unavailable (MongoDB: {error}), please retry later"
             ) from error
 
     return wrapper
@@ -224,7 +234,7 @@ class MongoEngine:
     def ping(self) -> None:
         try:
             self._database().command("ping")
-        except ConnectionFailure:
+        except (ConnectionFailure, ConfigurationError):
             raise
         except PyMongoError as error:  # e.g. authentication failed: a 503 that says why
             raise StorageUnavailable(
@@ -518,7 +528,7 @@ class MongoEngine:
             if sort.key != "_id":
                 order.append(("_id", ASCENDING))
         cursor = self._records(data_set).find(
-            _query(_match(where)), _without_period_keys(), sort=order
+            _query(_match(where)), _without_period_keys(), sort=order, allow_disk_use=True
         )
         if limit is not None:
             cursor = cursor.limit(limit)

@@ -233,6 +233,17 @@ def test_an_unreachable_server_is_storage_unavailable(call):
     engine.close()
 
 
+def test_an_unresolvable_srv_name_is_storage_unavailable():
+    """Whether DNS says "no such name" or does not answer (connectTimeoutMS bounds it)."""
+    engine = MongoEngine("mongodb+srv://backdrop-test.invalid/backdrop?connectTimeoutMS=2000")
+
+    with pytest.raises(StorageUnavailable) as raised:
+        engine.list_data_sets()
+
+    assert raised.value.message.startswith("The database is unavailable (MongoDB: ")
+    engine.close()
+
+
 def test_a_closed_engine_reopens_on_next_use():
     engine = MongoEngine(UNREACHABLE)
     with pytest.raises(StorageUnavailable):
