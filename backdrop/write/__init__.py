@@ -20,6 +20,9 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.json = OrjsonProvider(app)
     # Werkzeug's own guard for bodies read outside read_body (e.g. multipart).
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
+    # No CORS on the write app: OPTIONS answers 405 like any other unsupported
+    # method, so every 2xx is a JSON body.
+    app.config["PROVIDE_AUTOMATIC_OPTIONS"] = False
     init_app(app, settings)
     register_error_handlers(app)
     app.register_blueprint(status.blueprint)

@@ -4,15 +4,26 @@ trigger transforms, and the legacy write by name."""
 from __future__ import annotations
 
 from flask import Blueprint, jsonify
+from werkzeug.routing import BaseConverter
 
 from backdrop.core import writes
-from backdrop.core.data_sets import DataSetConfig
+from backdrop.core.data_sets import NAME_PATTERN, DataSetConfig
 from backdrop.errors import BadRequest, NotFound
 from backdrop.web.extension import services
 from backdrop.write.auth import require_token
 from backdrop.write.request import read_json
 
 blueprint = Blueprint("records", __name__)
+
+
+class DataSetName(BaseConverter):
+    """Only what could be a data-set name, so the legacy ``POST /<name>`` never
+    shadows fixed paths such as ``/_status`` (which then answer 405)."""
+
+    regex = NAME_PATTERN.pattern.strip("^$")
+
+
+blueprint.record_once(lambda state: state.app.url_map.converters.update(data_set_name=DataSetName))
 
 DEPRECATION = (
     "Deprecation Warning: accessing by data-set name is deprecated, "
@@ -76,7 +87,7 @@ def delete_record(data_group: str, data_type: str, record_id: str):
     return jsonify({"status": "ok"})
 
 
-@blueprint.post("/<name>")
+@blueprint.post("/<data_set_name:name>")
 def legacy_write(name: str):
     config = services().registry.find_by_name(name)
     if config is None:

@@ -60,7 +60,7 @@ def read_body(limit: int) -> bytes:
         raise _too_large(limit)
     data = _read_at_most(limit)
     encoding = (request.headers.get("Content-Encoding") or "identity").strip().lower()
-    if encoding == "gzip":
+    if encoding in ("gzip", "x-gzip"):
         return _gunzip(data, limit)
     if encoding != "identity":
         raise UnsupportedEncoding(

@@ -305,7 +305,16 @@ def test_body_over_the_limit_is_413(client, auth, settings, stored):
 
 @pytest.mark.parametrize(
     ("method", "path"),
-    [("get", URL), ("delete", URL), ("get", f"{URL}/a"), ("put", f"{URL}/a"), ("get", "/things")],
+    [
+        ("get", URL),
+        ("delete", URL),
+        ("options", URL),
+        ("get", f"{URL}/a"),
+        ("put", f"{URL}/a"),
+        ("get", "/things"),
+        ("post", "/_status"),
+        ("put", "/data-sets"),
+    ],
 )
 def test_wrong_method_is_405_json(client, token, method, path):
     response = getattr(client, method)(path)

@@ -28,6 +28,12 @@ def test_gzip_body_is_accepted(client, auth, stored):
     assert len(stored()) == 50
 
 
+def test_x_gzip_is_gzip(client, auth, stored):
+    body = gzip.compress(b'[{"_id": "a"}]')
+    assert gzipped(client, body, auth, **{"Content-Encoding": "x-gzip"}).status_code == 200
+    assert [r["_id"] for r in stored()] == ["a"]
+
+
 def test_concatenated_gzip_members_are_one_body(client, auth, stored):
     body = gzip.compress(b'[{"_id": "a"},') + gzip.compress(b'{"_id": "b"}]')
     assert gzipped(client, body, auth).status_code == 200
