@@ -12,6 +12,7 @@ from typing import Any
 
 import orjson
 from flask import request
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from backdrop.errors import BackdropError, BadRequest, PayloadTooLarge
 
@@ -46,10 +47,13 @@ def _read_at_most(limit: int) -> bytes:
     """Read the stream to its end, or 413 once it passes ``limit`` (chunked
     bodies have no Content-Length to check up front)."""
     data = bytearray()
-    while chunk := request.stream.read(min(1 << 16, limit + 1 - len(data))):
-        data += chunk
-        if len(data) > limit:
-            raise _too_large(limit)
+    try:
+        while chunk := request.stream.read(min(1 << 16, limit + 1 - len(data))):
+            data += chunk
+            if len(data) > limit:
+                raise _too_large(limit)
+    except RequestEntityTooLarge:  # werkzeug's own guard (MAX_CONTENT_LENGTH) got there first
+        raise _too_large(limit) from None
     return bytes(data)
 
 

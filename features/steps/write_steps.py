@@ -7,7 +7,7 @@ import json
 import zlib
 
 import requests
-from behave import given, then
+from behave import given, then, when
 
 MIB = 1024 * 1024
 
@@ -100,3 +100,24 @@ def step_old_token_refused(context, name):
         timeout=10,
     )
     assert response.status_code == 401, response.text
+
+
+@when('I POST a chunked body of {size:d} KiB to "{path}" with the token of "{name}"')
+def step_chunked_post(context, size, path, name):
+    """Chunked transfer has no Content-Length: the limit must hold while reading."""
+
+    def chunks():
+        yield b"["
+        for _ in range(size):
+            yield b" " * 1024
+        yield b"]"
+
+    context.response = requests.post(
+        f"{context.write_url}{path}",
+        data=chunks(),
+        headers={
+            "Authorization": f"Bearer {context.tokens[name]}",
+            "Content-Type": "application/json",
+        },
+        timeout=30,
+    )

@@ -37,3 +37,12 @@ Feature: request bodies are size-bounded, gzip included
       """
     Then the status is 400
     And the message starts with "Error decompressing gzip body"
+
+  Scenario: a chunked body within the limit
+    When I POST a chunked body of 10 KiB to "/data/group/type" with the token of "things"
+    Then the status is 200
+
+  Scenario: a chunked body over the limit
+    When I POST a chunked body of 2048 KiB to "/data/group/type" with the token of "things"
+    Then the status is 413
+    And the message is "Request body is too large: the limit is 1048576 bytes"

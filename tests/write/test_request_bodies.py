@@ -94,4 +94,4 @@ def test_a_body_without_content_length_over_the_limit_is_413(client, auth, setti
         environ_overrides={"wsgi.input_terminated": True, "CONTENT_LENGTH": ""},
     )
     assert response.status_code == 413
-    assert response.get_json()["status"] == "error"
+    assert response.get_json()["message"] == "Request body is too large: the limit is 65536 bytes"
