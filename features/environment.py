@@ -56,9 +56,9 @@ def wait_until_up(process: subprocess.Popen, url: str, log_path: Path) -> None:
         if process.poll() is not None:
             raise RuntimeError(f"{url} exited early:\n{log_path.read_text()}")
         try:
-            if requests.get(f"{url}/_status", timeout=1).status_code == 200:
+            if requests.get(f"{url}/_status", timeout=5).status_code == 200:
                 return
-        except requests.ConnectionError:
+        except requests.RequestException:
             pass
         time.sleep(0.1)
     raise RuntimeError(f"{url} did not answer /_status within {START_TIMEOUT}s")
