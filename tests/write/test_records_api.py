@@ -321,3 +321,26 @@ def test_wrong_method_is_405_json(client, token, method, path):
     assert response.status_code == 405
     body = response.get_json()
     assert body["status"] == "error" and body["message"]
+
+
+def test_an_empty_batch_is_ok_and_stores_nothing(client, auth, stored, dispatcher):
+    response = client.post(URL, json=[], headers=auth)
+    assert response.get_json() == {"status": "ok"}
+    assert stored() == [] and dispatcher.calls == []
+
+
+@pytest.mark.parametrize(
+    "body", [b'[{"value": NaN}]', b'[{"value": 1e400}]', b"\xff\xfe", b'{"a": 1} {"b": 2}']
+)
+def test_json_that_cannot_be_stored_is_a_parse_error(client, auth, body, stored):
+    response = client.post(URL, data=body, headers=auth, content_type="application/json")
+    assert response.status_code == 400
+    assert response.get_json()["message"].startswith("Error parsing JSON: ")
+    assert stored() == []
+
+
+@pytest.mark.parametrize("body", [b"5", b'"text"', b"null", b"[1, 2]"])
+def test_non_object_records_are_invalid(client, auth, body):
+    response = client.post(URL, data=body, headers=auth, content_type="application/json")
+    assert response.status_code == 400
+    assert "a record must be a JSON object" in response.get_json()["messages"][0]
