@@ -2,7 +2,7 @@
 
 This is the ingest hot path, so the work per record is kept small: compiled
 regexes, ``datetime.fromisoformat``, one cached jsonschema validator per
-schema and period keys memoised per hour. Every error of every record is
+schema, field-name checks and period keys memoised. Every error of every record is
 collected so a client can fix a whole batch in one go.
 """
 
