@@ -40,6 +40,10 @@ def engine(settings: Settings) -> StorageEngine:
     return _engines[pid]
 
 
+def _iso(value: datetime | None) -> str | None:
+    return None if value is None else value.isoformat()
+
+
 def _time(value: str | None) -> datetime | None:
     return None if value is None else parse_time(value)
 
@@ -107,8 +111,8 @@ def register(app: Celery, settings: Settings) -> None:
             data_set,
             done.records,
             done.output,
-            done.start,
-            done.end,
+            _iso(done.start),
+            _iso(done.end),
             extra=describe(data_set, transform, begin, finish),
         )
         return done.records

@@ -7,6 +7,8 @@ takes over the root logger.
 
 from __future__ import annotations
 
+import logging
+
 from backdrop.logging import configure_logging
 from backdrop.settings import Settings, SettingsError
 from backdrop.transformers import tasks
@@ -19,5 +21,7 @@ if not settings.broker_url:
         "without one, transforms run inside the write app"
     )
 configure_logging(settings)
+# Celery puts its own handler on the root logger; lines of ours go out once, in our format.
+logging.getLogger("backdrop").propagate = False
 app = make_celery(settings.broker_url)
 tasks.register(app, settings)

@@ -1,0 +1,208 @@
+"""A real ``celery -A backdrop.transformers.worker worker`` against RabbitMQ
+and against Redis: records written through the write app come back derived
+through the read app. Every wait is bounded and the worker is always killed."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from backdrop.read import create_app as create_read_app
+from backdrop.settings import Settings
+from backdrop.write import create_app as create_write_app
+from tests.transformers.conftest import ADMIN, ADMIN_TOKEN
+
+pytestmark = pytest.mark.slow
+
+BROKERS = {
+    "amqp": ("amqp://guest:guest@127.0.0.1:5672//", 5672),
+    "redis": ("redis://127.0.0.1:6379/11", 6379),
+}
+WAIT_SECONDS = 30
+
+
+def reachable(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+def wait_for(check, what: str, seconds: float = WAIT_SECONDS):
+    """Poll ``check`` until it returns something truthy, or fail after ``seconds``."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        result = check()
+        if result:
+            return result
+        time.sleep(0.2)
+    pytest.fail(f"timed out after {seconds}s waiting for {what}")
+
+
+@dataclass
+class Worker:
+    broker_url: str
+    database_url: str
+    log: Path
+
+    def output(self) -> str:
+        return self.log.read_text(errors="replace")
+
+
+def stop(process: subprocess.Popen) -> None:
+    """Warm shutdown of the worker's process group, then a kill if it lingers."""
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=5)
+
+
+@pytest.fixture(scope="module", params=sorted(BROKERS))
+def worker(request, tmp_path_factory):
+    broker_url, port = BROKERS[request.param]
+    if not reachable(port):
+        pytest.skip(f"no {request.param} broker listening on 127.0.0.1:{port}")
+    directory = tmp_path_factory.mktemp(f"worker-{request.param}")
+    database_url = f"sqlite:///{directory}/backdrop.db"
+    log = directory / "worker.log"
+    env = {
+        **os.environ,
+        "BACKDROP_BROKER_URL": broker_url,
+        "BACKDROP_DATABASE_URL": database_url,
+        "BACKDROP_LOG_LEVEL": "INFO",
+    }
+    command = [sys.executable, "-m", "celery", "-A", "backdrop.transformers.worker", "worker"]
+    command += ["--concurrency", "1", "--loglevel", "INFO"]
+    command += ["--without-mingle", "--without-gossip", "--without-heartbeat"]
+    with log.open("w") as sink:
+        process = subprocess.Popen(
+            command,
+            cwd=directory,
+            env=env,
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    running = Worker(broker_url, database_url, log)
+    try:
+        wait_for(
+            lambda: "ready." in running.output() or process.poll() is not None,
+            "the worker to start",
+            60,
+        )
+        if process.poll() is not None:
+            pytest.fail(f"the worker exited:\n{running.output()}")
+        yield running
+    finally:
+        stop(process)
+
+
+@pytest.fixture
+def apps(worker):
+    settings = Settings(
+        database_url=worker.database_url, broker_url=worker.broker_url, admin_token=ADMIN_TOKEN
+    )
+    write, read = create_write_app(settings), create_read_app(settings)
+    yield write.test_client(), read.test_client()
+    for app in (write, read):
+        app.extensions["backdrop"].engine.close()
+
+
+def setup_source(write, name: str, transforms: list[dict]) -> dict[str, str]:
+    created = write.post("/data-sets", json={"name": name}, headers=ADMIN)
+    assert created.status_code == 201, created.json
+    for transform in transforms:
+        response = write.post(f"/data-sets/{name}/transforms", json=transform, headers=ADMIN)
+        assert response.status_code == 201, response.json
+    return {"Authorization": f"Bearer {created.json['bearer_token']}"}
+
+
+def rollup(name: str, output: str, collect: str = "value:sum") -> dict:
+    return {
+        "type": "rollup",
+        "query": {"period": "day", "group_by": ["stage"], "collect": [collect]},
+        "output": {"data_group": name, "data_type": output},
+    }
+
+
+RECORDS = [
+    {"_timestamp": "2024-05-01T09:00:00Z", "stage": "start", "value": 2, "note": "x"},
+    {"_timestamp": "2024-05-01T15:00:00Z", "stage": "start", "value": 3, "note": "y"},
+    {"_timestamp": "2024-05-02T09:00:00Z", "stage": "done", "value": 4, "note": "z"},
+]
+
+
+def read_rows(read, path: str):
+    response = read.get(path)
+    return response.json["data"] if response.status_code == 200 else None
+
+
+def test_the_worker_derives_records_from_a_write(apps, worker):
+    write, read = apps
+    name = "derive"
+    token = setup_source(write, name, [rollup(name, "daily")])
+    response = write.post(f"/data/{name}/{name}", json=RECORDS, headers=token)
+    assert (response.status_code, response.json) == (200, {"status": "ok"})
+
+    data = wait_for(lambda: read_rows(read, f"/data/{name}/daily"), "derived records")
+    summary = sorted((r["_start_at"][:10], r["stage"], r["count"], r["value_sum"]) for r in data)
+    assert summary == [
+        ("2024-05-01", "done", 0, None),
+        ("2024-05-01", "start", 2, 5),
+        ("2024-05-02", "done", 1, 4),
+        ("2024-05-02", "start", 0, None),
+    ]
+
+
+def test_a_failing_transform_is_logged_by_the_worker_and_the_write_stands(apps, worker):
+    write, read = apps
+    name = "failing"
+    token = setup_source(write, name, [rollup(name, "broken", "note:sum"), rollup(name, "daily")])
+    response = write.post(f"/data/{name}/{name}", json=RECORDS, headers=token)
+    assert (response.status_code, response.json) == (200, {"status": "ok"})
+    assert len(read_rows(read, f"/data/{name}/{name}")) == 3
+
+    wait_for(lambda: read_rows(read, f"/data/{name}/daily"), "the working transform's records")
+    failure = f"of {name} failed over 2024-05-01T09:00:00+00:00 – 2024-05-02T09:00:00+00:00"
+    wait_for(lambda: failure in worker.output(), "the failure in the worker's log")
+    assert f"re-run: backdrop transforms run {name} --start 2024-05-01T09:00:00+00:00" in (
+        worker.output()
+    )
+    assert read.get(f"/data/{name}/broken").status_code == 404  # nothing half-written
+
+
+def test_re_running_a_range_leaves_one_copy_of_each_record(apps, worker):
+    write, read = apps
+    name = "rerun"
+    token = setup_source(write, name, [rollup(name, "daily")])
+    assert write.post(f"/data/{name}/{name}", json=RECORDS, headers=token).status_code == 200
+    first = wait_for(lambda: read_rows(read, f"/data/{name}/daily"), "derived records")
+
+    triggered = datetime.now(UTC).isoformat()
+    for _ in range(2):
+        response = write.post(
+            f"/data/{name}/{name}/transform",
+            json={"_start_at": "2024-05-01T09:00:00Z", "_end_at": "2024-05-02T09:00:00Z"},
+            headers=token,
+        )
+        assert response.status_code == 200
+
+    # The first run and both re-runs have each written their records.
+    wait_for(lambda: worker.output().count(f"of {name} wrote 4 record(s)") >= 3, "both re-runs")
+    again = read_rows(read, f"/data/{name}/daily")
+    assert all(r["_updated_at"] > triggered for r in again)
+    assert sorted(r["_id"] for r in again) == sorted(r["_id"] for r in first)
+    assert len(again) == 4
