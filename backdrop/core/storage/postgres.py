@@ -44,7 +44,7 @@ from backdrop.errors import Conflict, InvalidQuery, NotFound, StorageUnavailable
 logger = logging.getLogger(__name__)
 
 CONNECT_TIMEOUT = 3  # seconds for one connection attempt to the server
-POOL_TIMEOUT = 5.0  # seconds a request waits for a pooled connection
+POOL_TIMEOUT = 3.0  # seconds a request waits for a pooled connection
 SCHEMA_LOCK = 0x6261636B64726F70  # pg_advisory_xact_lock key ("backdrop")
 
 # Record fields kept in their own columns; everything else is in ``data``.
@@ -244,7 +244,7 @@ class PostgresEngine:
 
     scheme = "postgresql"
 
-    def __init__(self, url: str, *, min_size: int = 1, max_size: int = 8):
+    def __init__(self, url: str, *, min_size: int = 1, max_size: int = 4):
         params = conninfo_to_dict(url)
         params.setdefault("connect_timeout", CONNECT_TIMEOUT)
         params.setdefault("application_name", "backdrop")
