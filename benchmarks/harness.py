@@ -93,7 +93,7 @@ class Server:
         self._log = log_path.open("wb")
         self.process = subprocess.Popen(
             argv,
-            cwd=ROOT,
+            cwd=os.environ.get("BENCH_APP_ROOT", ROOT),
             env=env or os.environ.copy(),
             stdout=self._log,
             stderr=subprocess.STDOUT,
@@ -149,6 +149,9 @@ class Server:
 
 
 def app_env(database_url: str, admin_token: str) -> dict[str, str]:
+    """The apps' environment. ``BENCH_APP_ROOT`` (``run --app-root``) points the
+    apps at another checkout, e.g. a scratch copy with a candidate fix, for
+    before/after figures from the same harness."""
     env = {
         **os.environ,
         "BACKDROP_DATABASE_URL": database_url,
@@ -156,6 +159,8 @@ def app_env(database_url: str, admin_token: str) -> dict[str, str]:
         "BACKDROP_LOG_LEVEL": "WARNING",
     }
     env.pop("BACKDROP_BROKER_URL", None)
+    if os.environ.get("BENCH_APP_ROOT"):
+        env["PYTHONPATH"] = os.environ["BENCH_APP_ROOT"]
     return env
 
 

@@ -290,30 +290,29 @@ def machine_facts() -> list[str]:
     commit = subprocess.run(
         ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
     ).stdout.strip()
+    dirty = subprocess.run(
+        ["git", "status", "--porcelain", "--", "backdrop"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    ).stdout.split("\n")
+    changed = sorted(line[3:] for line in dirty if line.strip())
+    tree = f"uncommitted changes in {', '.join(changed)}" if changed else "clean"
     return [
-        f"- date: {datetime.now(UTC).strftime('%Y-%m-%d %H:%M UTC')}; git commit {commit or '?'}",
+        f"- date: {datetime.now(UTC).strftime('%Y-%m-%d %H:%M UTC')}; git commit {commit or '?'}; "
+        f"backdrop/ working tree: {tree}",
         f"- CPU: {cpu}, {os.cpu_count()} cores visible; memory {memory_gb}",
         f"- {platform.platform()}; Python {platform.python_version()}; "
         f"SQLite {sqlite3.sqlite_version}",
     ]
 
 
-def report(
-    args: argparse.Namespace,
+def _ingest_section(
+    lines: list[str],
     ingest: list[IngestResult],
     bulk_rates: dict[int, dict[str, float]],
-    queries: list[QueryResult],
-    growth: list[QueryResult],
-    datasette_version: str,
-) -> str:
-    lines = ["# Benchmark results", ""]
-    lines.append(
-        "Medians of repeated runs; every ratio divides by a baseline measured in the "
-        "same run on the same machine. Targets are for SQLite (issue 6)."
-    )
-    lines.append("")
-    verdicts: list[tuple[str, str, bool]] = []
-
+    verdicts: list[tuple[str, str, bool]],
+) -> None:
     lines += ["## Ingest", ""]
     lines.append(
         "Records/s through `POST /data/<group>/<type>` under gunicorn (batches of "
@@ -358,6 +357,26 @@ def report(
         )
     lines.append("")
 
+
+def report(
+    args: argparse.Namespace,
+    ingest: list[IngestResult],
+    bulk_rates: dict[int, dict[str, float]],
+    queries: list[QueryResult],
+    growth: list[QueryResult],
+    datasette_version: str,
+) -> str:
+    lines = ["# Benchmark results", ""]
+    lines.append(
+        "Medians of repeated runs; every ratio divides by a baseline measured in the "
+        "same run on the same machine. Targets are for SQLite (issue 6)."
+    )
+    lines.append("")
+    verdicts: list[tuple[str, str, bool]] = []
+
+    if ingest:
+        _ingest_section(lines, ingest, bulk_rates, verdicts)
+
     if queries:
         n = queries[0].n
         lines += [f"## Queries over {n:,} records", ""]
@@ -371,9 +390,9 @@ def report(
         lines.append("")
         lines.append(
             "| query | rows | runs | API p50 / p95 | SQL p50 / p95 | Datasette p50 / p95 | "
-            "API ÷ SQL | API ÷ Datasette | same answer |"
+            "API ÷ SQL | API − SQL (ms) | API ÷ Datasette | same answer |"
         )
-        lines.append("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |")
+        lines.append("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |")
         for result in queries:
             t = result.timings
             same = " ".join(
@@ -388,7 +407,7 @@ def report(
                     if t.datasette
                     else "not run | "
                 )
-                + f"{sql_ratio:.2f} | "
+                + f"{sql_ratio:.2f} | {_ms(p50(t.api) - p50(t.sql))} | "
                 + (f"{_ratio(p50(t.api), p50(t.datasette))} | " if t.datasette else "n/a | ")
                 + f"{same} |"
             )
@@ -457,6 +476,8 @@ def report(
     lines += machine_facts()
     command = shlex.join([".venv/bin/python", "-m", "benchmarks.run", *sys.argv[1:]])
     lines.append(f"- command: `{command}`")
+    if args.app_root:
+        lines.append(f"- apps served from `{args.app_root}` (not this checkout)")
     lines.append(
         f"- data: `benchmarks/generate.py`, seed {args.seed}; the apps ran under gunicorn on "
         "127.0.0.1 (read app: 2 workers) against a fresh SQLite file per ingest run; "
@@ -491,7 +512,20 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--output", type=Path, default=ROOT / "benchmarks" / "RESULTS.md", help="results file"
     )
     parser.add_argument("--keep", type=Path, help="keep the databases in this directory")
+    parser.add_argument(
+        "--reuse",
+        type=Path,
+        help="a --keep directory: sizes whose database is there skip ingest (queries only)",
+    )
+    parser.add_argument(
+        "--app-root",
+        type=Path,
+        help="run the read and write apps from this checkout (e.g. a copy with a candidate "
+        "fix); baselines still use this one",
+    )
     args = parser.parse_args(argv)
+    if args.app_root:
+        os.environ["BENCH_APP_ROOT"] = str(args.app_root.resolve())
     if args.smoke:
         sizes, reps, budget = "1000,3000", 5, 5.0
     else:
@@ -501,6 +535,41 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     args.reps = args.reps or reps
     args.budget = args.budget or budget
     return args
+
+
+def ingest_size(
+    args: argparse.Namespace,
+    n: int,
+    work: Path,
+    logs: Path,
+    ingest: list[IngestResult],
+    bulk_rates: dict[int, dict[str, float]],
+) -> Path:
+    """Bulk baseline and API ingest of n records; returns the file of the last run."""
+    print(f"== {n:,} records: generating", flush=True)
+    batches = generate.batches(n, BATCH, args.seed)
+    bodies = [orjson.dumps(batch) for batch in batches]
+    bulk_rates[n] = bulk.measure(batches, work / f"bulk-{n}.db", DATA_SET)
+    print(
+        f"   raw executemany {bulk_rates[n]['raw']:,.0f} rec/s, "
+        f"engine.save_records {bulk_rates[n]['engine']:,.0f} rec/s",
+        flush=True,
+    )
+    db_path = None
+    for workers in args.workers:
+        db_path = work / f"bench-{n}-{workers}w.db"
+        result = measure_ingest(bodies, n, workers, db_path, logs)
+        stored = _count(db_path)
+        if stored != n:
+            raise RuntimeError(f"{n} records posted but {stored} stored")
+        ingest.append(result)
+        print(
+            f"   API, {workers} worker(s): {result.rate:,.0f} rec/s, "
+            f"peak RSS {result.peak_rss_total_mb:.0f} MB",
+            flush=True,
+        )
+    del batches, bodies
+    return db_path
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -523,29 +592,12 @@ def main(argv: list[str] | None = None) -> int:
         logs = work / "logs"
         logs.mkdir(exist_ok=True)
         for n in sorted(args.sizes):
-            print(f"== {n:,} records: generating", flush=True)
-            batches = generate.batches(n, BATCH, args.seed)
-            bodies = [orjson.dumps(batch) for batch in batches]
-            bulk_rates[n] = bulk.measure(batches, work / f"bulk-{n}.db", DATA_SET)
-            print(
-                f"   raw executemany {bulk_rates[n]['raw']:,.0f} rec/s, "
-                f"engine.save_records {bulk_rates[n]['engine']:,.0f} rec/s",
-                flush=True,
-            )
-            db_path = None
-            for workers in args.workers:
-                db_path = work / f"bench-{n}-{workers}w.db"
-                result = measure_ingest(bodies, n, workers, db_path, logs)
-                stored = _count(db_path)
-                if stored != n:
-                    raise RuntimeError(f"{n} records posted but {stored} stored")
-                ingest.append(result)
-                print(
-                    f"   API, {workers} worker(s): {result.rate:,.0f} rec/s, "
-                    f"peak RSS {result.peak_rss_total_mb:.0f} MB",
-                    flush=True,
-                )
-            del batches, bodies
+            reused = args.reuse and args.reuse / f"bench-{n}-{args.workers[-1]}w.db"
+            if reused and reused.exists():
+                print(f"== {n:,} records: reusing {reused}", flush=True)
+                db_path = reused
+            else:
+                db_path = ingest_size(args, n, work, logs, ingest, bulk_rates)
             largest = n == max(args.sizes)
             cases = (*QUERIES, GROWTH) if largest else (GROWTH,)
             print(f"   queries: {', '.join(c.name for c in cases)}", flush=True)
@@ -569,7 +621,7 @@ def main(argv: list[str] | None = None) -> int:
                     + ("" if all(result.same_answer.values()) else "  ANSWERS DIFFER"),
                     flush=True,
                 )
-            if not args.keep:
+            if not args.keep and not (reused and reused.exists()):
                 for path in work.glob(f"bench-{n}-*"):
                     path.unlink()
     text = report(args, ingest, bulk_rates, queries, growth, datasette_version)
