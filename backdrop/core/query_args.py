@@ -37,6 +37,9 @@ PARAMETERS = frozenset(
 REPEATABLE = frozenset(("filter_by", "filter_by_prefix", "group_by", "collect"))
 FORMATS = ("json", "csv")
 FIELD_PATTERN = re.compile(r"^[a-z_][a-z0-9_]+$", re.IGNORECASE)
+# The internal fields a stored record shows (SPEC 3); period keys are hidden.
+INTERNAL_FIELDS = frozenset(("_id", "_timestamp", "_updated_at", "_start_at", "_end_at"))
+TIME_FIELDS = INTERNAL_FIELDS - {"_id"}
 # YYYY-MM-DDTHH:MM:SS then Z, ±HH:MM or nothing. A space stands for "+": an
 # unencoded "+00:00" in a query string arrives decoded as " 00:00".
 DATETIME_PATTERN = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(Z|[+\- ]\d{2}:\d{2})?$")
@@ -91,11 +94,15 @@ def _fail(message: str) -> NoReturn:
     raise InvalidQuery(message)
 
 
-def _check_field(parameter: str, name: str) -> None:
+def _check_field(parameter: str, name: str, internal: bool = True) -> None:
+    """The key rule of SPEC 3; with ``internal``, ``_`` names must be ones a
+    stored record shows."""
     if name.startswith("$"):
         _fail(f"{parameter} cannot use a field name starting with $")
     if not FIELD_PATTERN.match(name):
         _fail(f"{parameter} field {name!r} is not a valid field name")
+    if internal and name.startswith("_") and name not in INTERNAL_FIELDS:
+        _fail(f"{parameter} field {name!r} is not a recognised internal field")
 
 
 def _boolean(parameter: str, value: str | None) -> bool:
@@ -222,6 +229,11 @@ class _Parser:
                     )
                 name, _, text = value.partition(":")
                 _check_field(parameter, name)
+                if name in TIME_FIELDS:
+                    _fail(
+                        f"{parameter} cannot match the time field {name}: "
+                        "use start_at and end_at to select a time range"
+                    )
                 pairs.append((parameter, name, text))
         return (
             tuple(Filter(name, text) for p, name, text in pairs if p == "filter_by"),
@@ -260,7 +272,7 @@ class _Parser:
                 "Period queries are always sorted by time."
             )
         name, colon, method = key.partition(":")
-        _check_field("sort_by", name)
+        _check_field("sort_by", name, internal=False)  # _count etc.: see check_sort_key
         if colon and method not in COLLECT_METHODS:
             _fail(f"sort_by key {key!r} is not a field name or a collect key like value:sum")
         return Sort(key, descending=direction == "descending")
@@ -269,7 +281,7 @@ class _Parser:
     def group_by(self) -> tuple[str, ...]:
         fields: list[str] = []
         for name in self.args.getlist("group_by"):
-            _check_field("group_by", name)
+            _check_field("group_by", name, internal=False)
             if name.startswith("_"):
                 _fail("Cannot group by internal fields, internal fields start with an underscore")
             if name not in fields:
@@ -294,7 +306,7 @@ class _Parser:
         collects: dict[str, Collect] = {}
         for text in texts:
             name, colon, method = text.partition(":")
-            _check_field("collect", name)
+            _check_field("collect", name, internal=False)
             if colon and method not in COLLECT_METHODS:
                 _fail("Unknown collection method")
             if name.startswith("_"):
@@ -373,12 +385,17 @@ def sort_keys(query: Query) -> set[str]:
 
 def check_sort_key(query: Query) -> None:
     """A grouped ``sort_by`` must name a key the groups have (SPEC 5.2, last rule)."""
-    if query.sort_by is None or not query.is_grouped:
-        if query.sort_by is not None and ":" in query.sort_by.key:
-            _fail(f"Cannot sort by {query.sort_by.key!r}: raw records have no collect keys")
+    if query.sort_by is None:
         return
-    if query.sort_by.key not in sort_keys(query):
+    key = query.sort_by.key
+    if not query.is_grouped:
+        if ":" in key:
+            _fail(f"Cannot sort by {key!r}: raw records have no collect keys")
+        if key.startswith("_") and key not in INTERNAL_FIELDS:
+            _fail(f"sort_by field {key!r} is not a recognised internal field")
+        return
+    if key not in sort_keys(query):
         _fail(
-            f"Cannot sort by {query.sort_by.key!r}: no group has that key "
+            f"Cannot sort by {key!r}: no group has that key "
             "(sort by a group_by field, _count or a collect key such as value:sum)"
         )

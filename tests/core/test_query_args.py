@@ -600,3 +600,42 @@ def test_raw_sort_by_any_field():
 def test_offsets_other_than_utc_are_converted():
     query = parse("start_at=2014-06-01T12:00:00-07:00&end_at=2014-06-02T00:00:00Z")
     assert query.start_at == datetime(2014, 6, 1, 19, tzinfo=UTC)
+
+
+# --- internal fields: only those a stored record shows ---
+
+
+@pytest.mark.parametrize("parameter", ["filter_by", "filter_by_prefix"])
+@pytest.mark.parametrize("field", ["_week_start_at", "_foo"])
+def test_filters_on_hidden_internal_fields(parameter, field):
+    assert message_of(f"{parameter}={field}:x") == (
+        f"{parameter} field {field!r} is not a recognised internal field"
+    )
+
+
+@pytest.mark.parametrize("field", ["_timestamp", "_updated_at", "_start_at", "_end_at"])
+def test_filters_on_time_fields_point_to_start_at_and_end_at(field):
+    assert message_of(f"filter_by={field}:2014-01-01T00:00:00Z") == (
+        f"filter_by cannot match the time field {field}: "
+        "use start_at and end_at to select a time range"
+    )
+
+
+def test_raw_sort_by_hidden_internal_field():
+    assert message_of("sort_by=_day_start_at:ascending") == (
+        "sort_by field '_day_start_at' is not a recognised internal field"
+    )
+    assert message_of("sort_by=_count:ascending") == (
+        "sort_by field '_count' is not a recognised internal field"
+    )
+
+
+@pytest.mark.parametrize("field", ["_id", "_timestamp", "_updated_at", "_start_at", "_end_at"])
+def test_raw_sort_by_shown_internal_fields(field):
+    assert parse(f"sort_by={field}:ascending").sort_by == Sort(field)
+
+
+def test_group_by_hidden_internal_field_has_the_group_by_message():
+    assert message_of("group_by=_week_start_at") == (
+        "Cannot group by internal fields, internal fields start with an underscore"
+    )
