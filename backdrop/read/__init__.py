@@ -25,8 +25,11 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.register_blueprint(views.blueprint)
 
     @app.after_request
-    def cors(response: Response) -> Response:
-        """Every read response, errors included, may be read cross-origin."""
+    def read_headers(response: Response) -> Response:
+        """Every read response, errors included, may be read cross-origin;
+        every 200 to a GET carries an ETag and honours If-None-Match."""
+        if request.method in ("GET", "HEAD") and response.status_code == 200:
+            response = headers.conditional(response, request)
         return headers.add_cors(response, preflight=request.method == "OPTIONS")
 
     return app

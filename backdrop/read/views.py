@@ -33,4 +33,4 @@ def query_data_set(config: DataSetConfig | None) -> Response:
     rows = reading.execute(services().engine, config.name, query)
     response = renderers.render(query.format, rows, config.published)
     response.headers["Cache-Control"] = headers.cache_control(config)
-    return headers.conditional(response, request)
+    return response

@@ -226,3 +226,17 @@ def test_status_is_503_when_the_database_is_unreachable(tmp_path):
     assert response.json["status"] == "error"
     assert response.json["message"]
     assert app.test_client().get("/visits").status_code == 503
+
+
+@pytest.mark.parametrize("path", ["/_status", "/_status/data-sets"])
+def test_status_responses_have_etags_too(client, path):
+    first = client.get(path)
+    assert first.status_code == 200 and first.headers["ETag"]
+    assert client.get(path, headers={"If-None-Match": first.headers["ETag"]}).status_code == 304
+
+
+def test_head_gives_the_headers_of_get(client, visits):
+    get, head = client.get("/visits"), client.head("/visits")
+    assert head.status_code == 200 and head.data == b""
+    assert head.headers["ETag"] == get.headers["ETag"]
+    assert head.headers["Cache-Control"] == get.headers["Cache-Control"]
