@@ -39,7 +39,14 @@ from psycopg_pool import ConnectionPool, PoolTimeout
 
 from backdrop.core.periods import PERIOD_KEYS
 from backdrop.core.query import Collect, Sort, Where
-from backdrop.errors import Conflict, InvalidQuery, NotFound, StorageUnavailable
+from backdrop.errors import (
+    BadRequest,
+    Conflict,
+    InvalidQuery,
+    InvalidRecords,
+    NotFound,
+    StorageUnavailable,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -129,8 +136,16 @@ class _Query:
         return sql.SQL(separator).join(self.parts)
 
 
+def _storable(*texts: str) -> bool:
+    """PostgreSQL text and JSONB cannot hold NUL characters: text with one can
+    never be stored, so it names nothing and matches nothing."""
+    return not any("\x00" in text for text in texts)
+
+
 def _field(name: str) -> tuple[sql.Composable, list[Any]]:
     """A record field as a JSONB expression (NULL when the record lacks it)."""
+    if not _storable(name):
+        return sql.SQL("NULL::jsonb"), []
     if name == "_id":
         return sql.SQL("to_jsonb(id)"), []
     if name in TIME_COLUMNS:
@@ -141,6 +156,9 @@ def _field(name: str) -> tuple[sql.Composable, list[Any]]:
 def _where(data_set: str, where: Where) -> _Query:
     query = _Query()
     query.add("data_set = %s", data_set)
+    if not all(_storable(*vars(c).values()) for c in (*where.filters, *where.prefixes)):
+        query.add("FALSE")
+        return query
     for flt in where.filters:
         if flt.field == "_id":
             query.add("id = %s", flt.value)
@@ -227,6 +245,17 @@ def _record(row: tuple) -> dict[str, Any]:
     return record
 
 
+def _unstorable(record: dict[str, Any]) -> list[str]:
+    """What in a record PostgreSQL cannot store (NUL characters)."""
+    return [
+        f"{key!r} cannot be stored: it contains a NUL character"
+        if not _storable(key)
+        else f"{key} cannot be stored: its value contains a NUL character"
+        for key, value in record.items()
+        if not _storable(key) or (isinstance(value, str) and not _storable(value))
+    ]
+
+
 def _record_row(data_set: str, record: dict[str, Any]) -> tuple:
     internal = {"_id", *TIME_COLUMNS, *PERIOD_COLUMNS}
     data = {key: value for key, value in record.items() if key not in internal}
@@ -293,6 +322,10 @@ class PostgresEngine:
                 self._verify()
             with pool.connection() as conn:
                 yield conn
+        except psycopg.DataError as error:
+            # A value PostgreSQL cannot hold or compare (e.g. a NUL character).
+            reason = error.diag.message_primary or "invalid value"
+            raise BadRequest(f"The database cannot store this value: {reason}") from error
         except (PoolTimeout, psycopg.OperationalError) as error:
             self._verified = False
             logger.warning("PostgreSQL at %s unavailable: %s", self._host, error)
@@ -351,6 +384,8 @@ class PostgresEngine:
                 raise self._address_conflict(conn, config) from None
 
     def get_data_set(self, name: str) -> dict[str, Any] | None:
+        if not _storable(name):
+            return None
         with self._connection() as conn:
             row = conn.execute(
                 "SELECT config FROM backdrop_data_sets WHERE name = %s", (name,)
@@ -358,6 +393,8 @@ class PostgresEngine:
         return row[0] if row else None
 
     def find_data_set(self, data_group: str, data_type: str) -> dict[str, Any] | None:
+        if not _storable(data_group, data_type):
+            return None
         with self._connection() as conn:
             row = conn.execute(
                 "SELECT config FROM backdrop_data_sets WHERE data_group = %s AND data_type = %s",
@@ -441,6 +478,13 @@ class PostgresEngine:
             "INSERT INTO backdrop_records ({columns}) VALUES ({placeholders}) "
             "ON CONFLICT (data_set, id) DO UPDATE SET {updates}"
         ).format(columns=columns, placeholders=placeholders, updates=updates)
+        problems = [
+            f"record {index}: {problem}"
+            for index, record in enumerate(records)
+            for problem in _unstorable(record)
+        ]
+        if problems:
+            raise InvalidRecords(problems)
         with self._connection() as conn:
             with conn.cursor() as cursor:
                 # In key order, so concurrent batches sharing ids cannot deadlock
@@ -461,6 +505,8 @@ class PostgresEngine:
                 )
 
     def get_record(self, data_set: str, record_id: str) -> dict[str, Any] | None:
+        if not _storable(data_set, record_id):
+            return None
         with self._connection() as conn:
             row = conn.execute(
                 "SELECT id, timestamp, updated_at, start_at, end_at, data "
@@ -470,6 +516,8 @@ class PostgresEngine:
         return _record(row) if row else None
 
     def delete_record(self, data_set: str, record_id: str) -> bool:
+        if not _storable(data_set, record_id):
+            return False
         with self._connection() as conn:
             deleted = conn.execute(
                 "DELETE FROM backdrop_records WHERE data_set = %s AND id = %s",

@@ -22,7 +22,7 @@ from backdrop.core.periods import period_keys
 from backdrop.core.query import Collect, Filter, PrefixFilter, Where
 from backdrop.core.storage import open_engine
 from backdrop.core.storage.postgres import PostgresEngine
-from backdrop.errors import Conflict, InvalidQuery, StorageUnavailable
+from backdrop.errors import BadRequest, Conflict, InvalidQuery, InvalidRecords, StorageUnavailable
 
 SERVER_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 
@@ -341,3 +341,30 @@ def test_capped_size_keeps_newest_records_within_the_byte_budget(engine, databas
     assert stored <= 500
     assert 1 <= len(remaining) < 10
     assert remaining == [f"r{i}" for i in range(10 - len(remaining), 10)]
+
+
+def test_nul_characters_are_a_clear_bad_request_not_a_crash(engine):
+    """PostgreSQL text and JSONB cannot hold NUL: writes say so per record,
+    reads treat such text as matching nothing, nothing is half-written."""
+    engine.create_data_set(_config("nul"))
+    good = _record("good", value="fine")
+    with pytest.raises(InvalidRecords) as raised:
+        engine.save_records("nul", [good, _record("bad", value="a\x00b"), _record("x\x00")])
+    assert raised.value.messages == [
+        "record 1: value cannot be stored: its value contains a NUL character",
+        "record 2: _id cannot be stored: its value contains a NUL character",
+    ]
+    assert engine.find("nul", Where()) == []
+
+    engine.save_records("nul", [good])
+    assert engine.find("nul", Where(filters=(Filter("value", "fine\x00"),))) == []
+    assert engine.find("nul", Where(prefixes=(PrefixFilter("value", "\x00"),))) == []
+    assert engine.find("nul", Where(filters=(Filter("va\x00lue", "fine"),))) == []
+    assert engine.aggregate("nul", Where(), ("va\x00lue",), None, ()) == []
+    assert engine.get_record("nul", "good\x00") is None
+    assert engine.delete_record("nul", "good\x00") is False
+    assert engine.find_data_set("nul\x00", "nul") is None
+    assert engine.get_data_set("nul\x00") is None
+    with pytest.raises(BadRequest, match="cannot store"):
+        engine.add_transform("nul", {"type": "rollup\x00"})
+    assert [r["_id"] for r in engine.find("nul", Where())] == ["good"]
