@@ -7,9 +7,12 @@ come back as datetimes); the other fields are one ``data`` JSONB value.
 One table rather than a table per data set because creating, renaming and
 dropping data sets then needs no DDL (no per-request identifiers in SQL, no
 catalogue bloat with thousands of small data sets, no DDL racing between
-processes), while the composite indexes ``(data_set, timestamp, id)`` and
-``(data_set, updated_at)`` keep every query's cost proportional to the rows of
-its own data set in the range it reads.
+processes), while the composite indexes ``(data_set, timestamp NULLS FIRST,
+id)`` (ranges, and the default order with a limit) and ``(data_set,
+updated_at)`` (freshness, capping) keep every query's cost proportional to the
+rows of its own data set in the range it reads. ``capped_size`` counts the
+stored size of ``data`` (``pg_column_size``). Text cannot hold NUL characters
+in PostgreSQL: records containing one are refused with a 400 naming them.
 
 Connections come from a pool opened lazily in each process (gunicorn forks
 after the app is built), with a short connect timeout and a check on each
@@ -334,10 +337,10 @@ class PostgresEngine:
             ) from error
 
     def _verify(self) -> None:
-        """Connect directly once per process, and again after any failure: an
-        unreachable server then fails fast with its real reason instead of after
-        the pool's wait, and the first connection creates the schema (serialised
-        across processes by an advisory lock)."""
+        """Connect directly once per process, and again after any failure, so an
+        unreachable server fails fast instead of after the pool's wait; the first
+        such connection creates the schema (serialised across processes by an
+        advisory lock)."""
         with psycopg.connect(self._conninfo) as conn:
             if not self._schema_ready:
                 conn.execute("SELECT pg_advisory_xact_lock(%s)", (SCHEMA_LOCK,))
