@@ -368,3 +368,29 @@ def test_nul_characters_are_a_clear_bad_request_not_a_crash(engine):
     with pytest.raises(BadRequest, match="cannot store"):
         engine.add_transform("nul", {"type": "rollup\x00"})
     assert [r["_id"] for r in engine.find("nul", Where())] == ["good"]
+
+
+def test_concurrent_batches_sharing_ids_neither_deadlock_nor_duplicate(engine, database_url):
+    engine.create_data_set(_config("busy"))
+    ids = [f"r{i:03d}" for i in range(200)]
+    failures: list[BaseException] = []
+
+    def writer(seed: int) -> None:
+        own = PostgresEngine(database_url)
+        order = ids[seed * 50 :] + ids[: seed * 50]  # each writer starts elsewhere
+        try:
+            for round_ in range(10):
+                own.save_records("busy", [_record(i, value=seed, n=round_) for i in order])
+                order.reverse()
+        except BaseException as error:  # noqa: BLE001 - reported by the assert below
+            failures.append(error)
+        finally:
+            own.close()
+
+    threads = [threading.Thread(target=writer, args=(seed,)) for seed in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert failures == []
+    assert sorted(r["_id"] for r in engine.find("busy", Where())) == ids
