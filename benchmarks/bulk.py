@@ -95,3 +95,29 @@ def measure(batches: list[list[dict]], db_path: Path, data_set: str) -> dict[str
             *db_path.parent.glob(engine_path.name + "*"),
         ):
             path.unlink()
+
+
+HISTORY_START = datetime(2022, 1, 1, tzinfo=UTC)
+HISTORY_END = datetime(2024, 1, 1, tzinfo=UTC)
+
+
+def add_history(db_path: Path, data_set: str, n: int, seed: int) -> None:
+    """Store n more records dated 2022–2023 (before the benchmark data) through
+    the engine, so the data set grows while a 2025 window keeps its records."""
+    from benchmarks.generate import records
+
+    engine = SQLiteEngine(f"sqlite:///{db_path}")
+    try:
+        config = Registry(engine).get(data_set)
+        now = datetime.now(UTC)
+        batch: list[dict] = []
+        for record in records(n, seed + 1, HISTORY_START, HISTORY_END):
+            batch.append(record)
+            if len(batch) == 1000:
+                engine.save_records(data_set, prepare_records(batch, config, now))
+                batch = []
+        if batch:
+            engine.save_records(data_set, prepare_records(batch, config, now))
+        engine._connection().execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    finally:
+        engine.close()

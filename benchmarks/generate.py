@@ -22,7 +22,6 @@ import orjson
 
 START = datetime(2024, 1, 1, tzinfo=UTC)
 END = datetime(2026, 1, 1, tzinfo=UTC)
-SPAN_SECONDS = int((END - START).total_seconds())
 DEFAULT_SEED = 20240101
 
 CHANNELS = ("web", "phone", "paper", "email", "face-to-face")  # 5
@@ -40,11 +39,14 @@ DIMENSIONS = {
 }
 
 
-def records(n: int, seed: int = DEFAULT_SEED) -> Iterator[dict]:
-    """The n records, oldest first."""
+def records(
+    n: int, seed: int = DEFAULT_SEED, start_at: datetime = START, end_at: datetime = END
+) -> Iterator[dict]:
+    """The n records, oldest first (by default over START – END)."""
     rng = random.Random(seed)
-    offsets = sorted(rng.randrange(SPAN_SECONDS) for _ in range(n))
-    start = int(START.timestamp())
+    span = int((end_at - start_at).total_seconds())
+    offsets = sorted(rng.randrange(span) for _ in range(n))
+    start = int(start_at.timestamp())
     for offset in offsets:
         moment = datetime.fromtimestamp(start + offset, UTC)
         yield {
