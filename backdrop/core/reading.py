@@ -43,29 +43,29 @@ def execute(
         rows = engine.aggregate(data_set, query.where, query.group_by, None, query.collect)
         return shaping.grouped(rows, query)
     where = time_range(engine, data_set, query, now or datetime.now(UTC))
-    starts = period_starts(query.period, where)
+    periods = period_spans(query.period, where)
     rows = engine.aggregate(data_set, where, query.group_by, query.period.name, query.collect)
     if not query.group_by:
-        return shaping.period_series(rows, starts, query.period, query.collect)
+        return shaping.period_series(rows, periods, shaping.Collects(query.collect))
     groups = len({tuple(row[field] for field in query.group_by) for row in rows})
-    if groups * len(starts) > MAX_ROWS:
+    if groups * len(periods) > MAX_ROWS:
         raise InvalidQuery(
             f"This query would return more than {MAX_ROWS} rows ({groups} groups × "
-            f"{len(starts)} periods): narrow the time range, filter or use a longer period"
+            f"{len(periods)} periods): narrow the time range, filter or use a longer period"
         )
-    nested = shaping.nested(rows, query, starts)
+    nested = shaping.nested(rows, query, periods)
     return shaping.flatten(nested, query) if query.flatten else nested
 
 
-def period_starts(period: Period, where: Where) -> list[datetime]:
-    """Every period the range touches; an inclusive end adds the period
-    starting at ``end``."""
+def period_spans(period: Period, where: Where) -> list[tuple[datetime, datetime]]:
+    """(start, end) of every period the range touches; an inclusive end adds
+    the period starting at ``end``."""
     assert where.start is not None and where.end is not None
     if (where.end - where.start) / _SHORTEST[period.name] > MAX_PERIODS:
         raise too_many_periods()
     stop = period.end(where.end) if where.end_inclusive else where.end
     try:
-        return period.starts(where.start, stop)
+        return shaping.spans(period, period.starts(where.start, stop))
     except (OverflowError, ValueError):
         raise out_of_bounds() from None
 

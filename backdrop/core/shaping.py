@@ -43,58 +43,66 @@ def sort_rows(rows: list[dict[str, Any]], sort: Sort) -> list[dict[str, Any]]:
     return sorted(rows, key=key, reverse=sort.descending)
 
 
-def finish(partials: dict[str, Any], collects: tuple[Collect, ...]) -> dict[str, Any]:
-    """Final collect values from partials; the legacy form repeats the set
-    under the plain field name."""
-    values: dict[str, Any] = {}
-    for collect in collects:
-        value = COLLECT_METHODS[collect.method].finish(partials[collect.key])
-        values[collect.key] = value
-        if collect.legacy:
-            values[collect.field] = value
-    return values
+class Collects:
+    """A query's collects, resolved once: partials → final values, merged
+    partials across rows, and the null values of an empty period."""
+
+    def __init__(self, collects: tuple[Collect, ...]):
+        self.items = [
+            (c.key, COLLECT_METHODS[c.method], c.field if c.legacy else None) for c in collects
+        ]
+        self.nulls: dict[str, Any] = {}
+        for key, _, legacy_field in self.items:
+            self.nulls[key] = None
+            if legacy_field is not None:
+                self.nulls[legacy_field] = None
+
+    def finish(self, partials: dict[str, Any]) -> dict[str, Any]:
+        """Final values; the legacy form repeats the set under the plain field name."""
+        values: dict[str, Any] = {}
+        for key, method, legacy_field in self.items:
+            value = method.finish(partials[key])
+            values[key] = value
+            if legacy_field is not None:
+                values[legacy_field] = value
+        return values
+
+    def merge(self, rows: list[dict[str, Any]]) -> dict[str, Any]:
+        """One partial per collect key, merged over several engine rows."""
+        merged: dict[str, Any] = {}
+        for key, method, _ in self.items:
+            partial = rows[0][key]
+            for row in rows[1:]:
+                partial = method.merge(partial, row[key])
+            merged[key] = partial
+        return merged
 
 
-def null_collects(collects: tuple[Collect, ...]) -> dict[str, Any]:
-    values: dict[str, Any] = {}
-    for collect in collects:
-        values[collect.key] = None
-        if collect.legacy:
-            values[collect.field] = None
-    return values
-
-
-def merge(partials: Iterable[dict[str, Any]], collects: tuple[Collect, ...]) -> dict[str, Any]:
-    """One partial per collect key, merged over several engine rows."""
-    merged: dict[str, Any] = {}
-    for row in partials:
-        for collect in collects:
-            method = COLLECT_METHODS[collect.method]
-            if collect.key in merged:
-                merged[collect.key] = method.merge(merged[collect.key], row[collect.key])
-            else:
-                merged[collect.key] = row[collect.key]
-    return merged
-
-
-def period_row(
-    start: datetime, period: Period, row: dict[str, Any] | None, collects: tuple[Collect, ...]
-) -> dict[str, Any]:
-    shaped = {"_start_at": start, "_end_at": period.shift(start, 1)}
-    if row is None:
-        return {**shaped, "_count": 0, **null_collects(collects)}
-    return {**shaped, "_count": row["_count"], **finish(row, collects)}
+def spans(period: Period, starts: list[datetime]) -> list[tuple[datetime, datetime]]:
+    """(start, end) of each period; consecutive periods share a boundary, so
+    only the last end needs calendar arithmetic."""
+    if not starts:
+        return []
+    return list(zip(starts, [*starts[1:], period.shift(starts[-1], 1)], strict=True))
 
 
 def period_series(
     rows: Iterable[dict[str, Any]],
-    starts: list[datetime],
-    period: Period,
-    collects: tuple[Collect, ...],
+    periods: list[tuple[datetime, datetime]],
+    collects: Collects,
 ) -> list[dict[str, Any]]:
-    """Every period of ``starts`` in time order, empty ones included."""
+    """Every period of ``periods`` in time order; empty ones have ``_count: 0``
+    and null collects."""
     by_start = {row["_start_at"]: row for row in rows}
-    return [period_row(start, period, by_start.get(start), collects) for start in starts]
+    series = []
+    for start, end in periods:
+        row = by_start.get(start)
+        if row is None:
+            series.append({"_start_at": start, "_end_at": end, "_count": 0, **collects.nulls})
+        else:
+            finished = collects.finish(row)
+            series.append({"_start_at": start, "_end_at": end, "_count": row["_count"], **finished})
+    return series
 
 
 def _group_key(row: dict[str, Any], group_by: tuple[str, ...]) -> tuple:
@@ -113,11 +121,12 @@ def _ordered(rows: list[dict[str, Any]], query: Query) -> list[dict[str, Any]]:
 
 def grouped(rows: list[dict[str, Any]], query: Query) -> list[dict[str, Any]]:
     """group_by without period: one row per combination of the group fields."""
+    collects = Collects(query.collect)
     shaped = [
         {
             **{field: row[field] for field in query.group_by},
             "_count": row["_count"],
-            **finish(row, query.collect),
+            **collects.finish(row),
         }
         for row in rows
     ]
@@ -125,11 +134,11 @@ def grouped(rows: list[dict[str, Any]], query: Query) -> list[dict[str, Any]]:
 
 
 def nested(
-    rows: list[dict[str, Any]], query: Query, starts: list[datetime]
+    rows: list[dict[str, Any]], query: Query, periods: list[tuple[datetime, datetime]]
 ) -> list[dict[str, Any]]:
     """group_by + period: one row per group with its totals and full ``values``
     list; partials of the group's periods are merged, not queried again."""
-    assert query.period is not None
+    collects = Collects(query.collect)
     groups: dict[tuple, list[dict[str, Any]]] = {}
     for row in rows:
         groups.setdefault(_group_key(row, query.group_by), []).append(row)
@@ -140,8 +149,8 @@ def nested(
                 **dict(zip(query.group_by, key, strict=True)),
                 "_count": sum(member["_count"] for member in members),
                 "_group_count": len(members),
-                **finish(merge(members, query.collect), query.collect),
-                "values": period_series(members, starts, query.period, query.collect),
+                **collects.finish(collects.merge(members)),
+                "values": period_series(members, periods, collects),
             }
         )
     return _ordered(shaped, query)

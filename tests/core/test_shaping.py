@@ -16,7 +16,7 @@ def utc(*args) -> datetime:
 
 
 W1, W2, W3 = utc(2014, 1, 6), utc(2014, 1, 13), utc(2014, 1, 20)
-STARTS = [W1, W2, W3]
+WEEKS = shaping.spans(WEEK, [W1, W2, W3])
 
 
 def test_grouped_rows_sorted_by_group_fields_with_finished_collects():
@@ -94,7 +94,7 @@ def test_period_series_fills_every_period_in_time_order():
         {"_start_at": W3, "_count": 1, "value:sum": 4, "value:count": 1, "tag:set": ["x"]},
         {"_start_at": W1, "_count": 2, "value:sum": 3, "value:count": 2, "tag:set": ["y", "x"]},
     ]
-    assert shaping.period_series(rows, STARTS, WEEK, collects) == [
+    assert shaping.period_series(rows, WEEKS, shaping.Collects(collects)) == [
         {
             "_start_at": W1,
             "_end_at": W2,
@@ -126,8 +126,16 @@ def test_period_series_fills_every_period_in_time_order():
 
 
 def test_month_periods_end_at_the_next_first():
-    series = shaping.period_series([], [utc(2016, 2, 1)], PERIODS["month"], ())
-    assert series == [{"_start_at": utc(2016, 2, 1), "_end_at": utc(2016, 3, 1), "_count": 0}]
+    months = shaping.spans(PERIODS["month"], [utc(2016, 1, 1), utc(2016, 2, 1)])
+    series = shaping.period_series([], months, shaping.Collects(()))
+    assert series == [
+        {"_start_at": utc(2016, 1, 1), "_end_at": utc(2016, 2, 1), "_count": 0},
+        {"_start_at": utc(2016, 2, 1), "_end_at": utc(2016, 3, 1), "_count": 0},
+    ]
+
+
+def test_spans_of_no_periods():
+    assert shaping.spans(WEEK, []) == []
 
 
 NESTED_ROWS = [
@@ -154,7 +162,7 @@ NESTED_COLLECTS = (Collect("v", "sum"), Collect("v", "mean"), Collect("n", "set"
 
 def test_nested_groups_merge_partials_across_periods():
     query = Query(period=WEEK, group_by=("channel",), collect=NESTED_COLLECTS)
-    groups = shaping.nested(NESTED_ROWS, query, STARTS)
+    groups = shaping.nested(NESTED_ROWS, query, WEEKS)
     assert [g["channel"] for g in groups] == ["app", "web"]
     web = groups[1]
     assert {k: v for k, v in web.items() if k != "values"} == {
@@ -183,14 +191,14 @@ def test_nested_sort_and_limit_apply_to_groups():
         sort_by=Sort("_count", descending=True),
         limit=1,
     )
-    groups = shaping.nested(NESTED_ROWS, query, STARTS)
+    groups = shaping.nested(NESTED_ROWS, query, WEEKS)
     assert [(g["channel"], g["_count"]) for g in groups] == [("app", 4)]
     assert len(groups[0]["values"]) == 3
 
 
 def test_flatten_gives_a_row_per_group_and_period_including_empty_ones():
     query = Query(period=WEEK, group_by=("channel",), collect=(Collect("v", "sum"),), flatten=True)
-    groups = shaping.nested(NESTED_ROWS, query, STARTS)
+    groups = shaping.nested(NESTED_ROWS, query, WEEKS)
     flat = shaping.flatten(groups, query)
     assert [(r["channel"], r["_start_at"], r["_count"], r["v:sum"]) for r in flat] == [
         ("app", W1, 0, None),
@@ -210,7 +218,7 @@ def test_nested_with_two_group_fields():
         {"a_b": 1, "c_d": "x", "_start_at": W1, "_count": 1},
         {"a_b": 1, "c_d": "x", "_start_at": W2, "_count": 2},
     ]
-    groups = shaping.nested(rows, query, STARTS)
+    groups = shaping.nested(rows, query, WEEKS)
     assert [(g["a_b"], g["c_d"], g["_count"], g["_group_count"]) for g in groups] == [
         (1, "x", 3, 2),
         (1, "y", 1, 1),
