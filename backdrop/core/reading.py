@@ -47,7 +47,9 @@ def execute(
     rows = engine.aggregate(data_set, where, query.group_by, query.period.name, query.collect)
     if not query.group_by:
         return shaping.period_series(rows, periods, shaping.Collects(query.collect))
-    groups = len({tuple(row[field] for field in query.group_by) for row in rows})
+    groups = len({shaping.group_key(row, query.group_by) for row in rows})
+    if query.limit is not None:
+        groups = min(groups, query.limit)
     if groups * len(periods) > MAX_ROWS:
         raise InvalidQuery(
             f"This query would return more than {MAX_ROWS} rows ({groups} groups × "
@@ -63,8 +65,8 @@ def period_spans(period: Period, where: Where) -> list[tuple[datetime, datetime]
     assert where.start is not None and where.end is not None
     if (where.end - where.start) / _SHORTEST[period.name] > MAX_PERIODS:
         raise too_many_periods()
-    stop = period.end(where.end) if where.end_inclusive else where.end
     try:
+        stop = period.end(where.end) if where.end_inclusive else where.end
         return shaping.spans(period, period.starts(where.start, stop))
     except (OverflowError, ValueError):
         raise out_of_bounds() from None

@@ -105,8 +105,10 @@ def period_series(
     return series
 
 
-def _group_key(row: dict[str, Any], group_by: tuple[str, ...]) -> tuple:
-    return tuple(row[field] for field in group_by)
+def group_key(row: dict[str, Any], group_by: tuple[str, ...]) -> tuple:
+    """A group's identity; ``True`` and ``1`` are different groups (unlike as
+    Python dict keys)."""
+    return tuple((isinstance(row[field], bool), row[field]) for field in group_by)
 
 
 def _ordered(rows: list[dict[str, Any]], query: Query) -> list[dict[str, Any]]:
@@ -137,23 +139,26 @@ def nested(
     rows: list[dict[str, Any]], query: Query, periods: list[tuple[datetime, datetime]]
 ) -> list[dict[str, Any]]:
     """group_by + period: one row per group with its totals and full ``values``
-    list; partials of the group's periods are merged, not queried again."""
+    list; partials of the group's periods are merged, not queried again.
+    Groups are sorted and limited before their period lists are built."""
     collects = Collects(query.collect)
-    groups: dict[tuple, list[dict[str, Any]]] = {}
+    members: dict[tuple, list[dict[str, Any]]] = {}
     for row in rows:
-        groups.setdefault(_group_key(row, query.group_by), []).append(row)
-    shaped = []
-    for key, members in groups.items():
-        shaped.append(
-            {
-                **dict(zip(query.group_by, key, strict=True)),
-                "_count": sum(member["_count"] for member in members),
-                "_group_count": len(members),
-                **collects.finish(collects.merge(members)),
-                "values": period_series(members, periods, collects),
-            }
-        )
-    return _ordered(shaped, query)
+        members.setdefault(group_key(row, query.group_by), []).append(row)
+    summaries = [
+        {
+            **{field: group[0][field] for field in query.group_by},
+            "_count": sum(member["_count"] for member in group),
+            "_group_count": len(group),
+            **collects.finish(collects.merge(group)),
+        }
+        for key, group in members.items()
+    ]
+    kept = _ordered(summaries, query)
+    for summary in kept:
+        group = members[group_key(summary, query.group_by)]
+        summary["values"] = period_series(group, periods, collects)
+    return kept
 
 
 def flatten(groups: list[dict[str, Any]], query: Query) -> list[dict[str, Any]]:

@@ -223,3 +223,16 @@ def test_nested_with_two_group_fields():
         (1, "x", 3, 2),
         (1, "y", 1, 1),
     ]
+
+
+def test_true_and_one_are_different_groups():
+    query = Query(period=WEEK, group_by=("flag",))
+    rows = [
+        {"flag": True, "_start_at": W1, "_count": 1},
+        {"flag": 1, "_start_at": W1, "_count": 2},
+        {"flag": 0, "_start_at": W2, "_count": 4},
+        {"flag": False, "_start_at": W2, "_count": 8},
+    ]
+    groups = shaping.nested(rows, query, WEEKS)
+    assert [(g["flag"], g["_count"]) for g in groups] == [(False, 8), (True, 1), (0, 4), (1, 2)]
+    assert [type(g["flag"]) for g in groups] == [bool, bool, int, int]

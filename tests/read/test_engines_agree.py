@@ -46,6 +46,8 @@ RECORDS = [
      "_start_at": "2014-01-01T00:00:00+05:00"},
     {"_id": "r11", "_timestamp": "2014-01-07T08:00:00Z", "channel": "web", "region": "north",
      "count": "3", "tag": "epsilon", "path": "/bar"},
+    {"_id": "r12", "_timestamp": "2014-01-09T08:00:00Z", "region": "west", "paid": 1, "count": 0},
+    {"_id": "r13", "_timestamp": "2014-01-16T08:00:00Z", "region": "west", "paid": 0, "count": 0},
 ]  # fmt: skip
 
 JANUARY_WEEKS = "start_at=2014-01-06T00:00:00Z&end_at=2014-01-27T00:00:00Z"
@@ -73,6 +75,8 @@ QUERIES = [
     f"period=week&group_by=channel&{JANUARY_WEEKS}&collect=score:sum&collect=tag:set",
     f"period=week&group_by=region&{JANUARY_WEEKS}&sort_by=_group_count:descending&limit=2",
     f"period=week&group_by=channel&{JANUARY_WEEKS}&flatten=true&collect=score:mean",
+    f"period=week&group_by=paid&{JANUARY_WEEKS}&collect=count:sum",
+    "group_by=region&collect=paid:set&filter_by=region:west",
     "period=week&duration=3&start_at=2013-12-01T00:00:00Z",
     "period=month&duration=2",
     "period=day&duration=2&end_at=2014-01-10T00:00:00Z&group_by=channel",
