@@ -288,6 +288,7 @@ class PostgresEngine:
         self._pid: int | None = None
         self._schema_ready = False
         self._verified = False
+        self._recovering = False  # a call failed; renew the pool once it answers
         self._forked_pools: list[ConnectionPool] = []
 
     # --- connections ---
@@ -322,7 +323,7 @@ class PostgresEngine:
         try:
             pool = self._get_pool()
             if not self._verified:
-                self._verify()
+                pool = self._verify(pool)
             with pool.connection() as conn:
                 yield conn
         except psycopg.DataError as error:
@@ -330,22 +331,32 @@ class PostgresEngine:
             reason = error.diag.message_primary or "invalid value"
             raise BadRequest(f"The database cannot store this value: {reason}") from error
         except (PoolTimeout, psycopg.OperationalError) as error:
-            self._verified = False
+            self._verified, self._recovering = False, True
             logger.warning("PostgreSQL at %s unavailable: %s", self._host, error)
             raise StorageUnavailable(
                 "The database is unavailable (cannot reach PostgreSQL), please retry later"
             ) from error
 
-    def _verify(self) -> None:
+    def _verify(self, pool: ConnectionPool) -> ConnectionPool:
         """Connect directly once per process, and again after any failure, so an
         unreachable server fails fast instead of after the pool's wait; the first
         such connection creates the schema (serialised across processes by an
-        advisory lock)."""
+        advisory lock). Returns the pool to use."""
         with psycopg.connect(self._conninfo) as conn:
             if not self._schema_ready:
                 conn.execute("SELECT pg_advisory_xact_lock(%s)", (SCHEMA_LOCK,))
                 conn.execute(SCHEMA)
         self._schema_ready = self._verified = True
+        if not self._recovering:
+            return pool
+        # The server is back, but the pool may wait out its reconnection backoff
+        # (seconds to minutes) before trying again: replace it with a fresh one.
+        self._recovering = False
+        with self._lock:
+            if self._pool is pool:
+                self._pool = None
+        pool.close(timeout=1.0)
+        return self._get_pool()
 
     def ping(self) -> None:
         with self._connection() as conn:
