@@ -27,7 +27,7 @@ import orjson
 
 from backdrop.core.data_sets import NAME_PATTERN
 from backdrop.core.periods import PERIOD_KEYS, PERIODS
-from backdrop.core.query import Collect, Sort, Where
+from backdrop.core.query import COLLECT_METHODS, Collect, Sort, Where
 from backdrop.core.storage.base import TIME_FIELDS
 from backdrop.errors import Conflict, InvalidQuery, NotFound, StorageUnavailable
 
@@ -169,29 +169,66 @@ def _sort_sql(key: str, bind: _Params) -> str:
     return f"data ->> {bind(_path(key))}"
 
 
+class _RecordColumns:
+    """The per-record values an aggregate needs, computed once per record in an
+    inner query, so the sort behind GROUP BY carries a few small values rather
+    than every record's JSON text.
+
+    Per field: ``v`` its SQL value (``->>``: TEXT, INTEGER/REAL, or 0/1 for
+    booleans, NULL when missing or null), ``b`` whether a 0/1 is a boolean
+    (asked of ``json_type`` only for those rows), and ``j`` its JSON text
+    (``->``: ``"x"``, ``1``, ``true``, ``null``; NULL when missing).
+    """
+
+    def __init__(self, bind: _Params) -> None:
+        self.bind = bind
+        self.paths: dict[str, str] = {}
+        self.columns: dict[str, str] = {}  # alias → expression
+
+    def _column(self, field: str, kind: str) -> str:
+        if field not in self.paths:
+            self.paths[field] = self.bind(_path(field))
+        path = self.paths[field]
+        alias = f"{kind}{list(self.paths).index(field)}"
+        if alias not in self.columns:
+            self.columns[alias] = {
+                "v": f"data ->> {path}",
+                "b": f"CASE WHEN data ->> {path} IN (0, 1) "
+                f"THEN json_type(data, {path}) IN ('true', 'false') END",
+                "j": f"data -> {path}",
+            }[kind]
+        return alias
+
+    def value(self, field: str) -> str:
+        return self._column(field, "v")
+
+    def is_boolean(self, field: str) -> str:
+        return self._column(field, "b")
+
+    def json(self, field: str) -> str:
+        return self._column(field, "j")
+
+
 def _collect_sql(
-    collect: Collect, bind: _Params
+    collect: Collect, columns: _RecordColumns
 ) -> tuple[list[str], Callable[[tuple], tuple[Any, bool]]]:
-    """Select expressions for one collect's partial, and a reader turning its
-    columns into (partial, has_non_numeric)."""
-    path = bind(_path(collect.field))
-    kind = f"json_type(data, {path})"
-    numeric_sum = f"sum(CASE WHEN {kind} IN {_NUMERIC} THEN data ->> {path} END)"
-    non_numeric = f"max({kind} NOT IN ('integer', 'real', 'null'))"
-    if collect.method == "sum":
-        return [numeric_sum, non_numeric], lambda cols: (cols[0], bool(cols[1]))
-    if collect.method == "mean":
-        numeric_count = f"count(CASE WHEN {kind} IN {_NUMERIC} THEN 1 END)"
-        return [numeric_sum, numeric_count, non_numeric], lambda cols: (
-            [cols[0] or 0, cols[1]],
-            bool(cols[2]),
-        )
+    """Aggregate expressions for one collect's partial, and a reader turning
+    their values into (partial, saw a non-numeric value)."""
+    if collect.method in ("sum", "mean"):
+        value, boolean = columns.value(collect.field), columns.is_boolean(collect.field)
+        # Strings and booleans make the query invalid, so the sum and count
+        # need not leave them out: they are only used when there are none.
+        expressions = [f"sum({value})", f"max(typeof({value}) = 'text' OR {boolean})"]
+        if collect.method == "sum":
+            return expressions, lambda cols: (cols[0], bool(cols[1]))
+        expressions.append(f"count({value})")
+        return expressions, lambda cols: ([cols[0] or 0, cols[2]], bool(cols[1]))
     if collect.method == "count":
-        return [f"count({kind})"], lambda cols: (cols[0], False)
+        return [f"count({columns.json(collect.field)})"], lambda cols: (cols[0], False)
     if collect.method == "set":
-        # ``->`` gives each value as JSON text ("x", 1, true, null), so the
-        # comma-joined distinct texts are a JSON array that keeps every type.
-        return [f"group_concat(DISTINCT data -> {path})"], lambda cols: (
+        # The comma-joined distinct JSON texts are a JSON array that keeps
+        # every value's type.
+        return [f"group_concat(DISTINCT {columns.json(collect.field)})"], lambda cols: (
             orjson.loads(f"[{cols[0]}]") if cols[0] is not None else [],
             False,
         )
@@ -244,8 +281,8 @@ class SQLiteEngine:
         try:
             connection.execute("PRAGMA journal_mode = WAL")
             connection.execute("PRAGMA synchronous = NORMAL")
-            connection.execute("PRAGMA temp_store = MEMORY")
-            connection.execute("PRAGMA mmap_size = 268435456")
+            # 16 MB of page cache keeps the GROUP BY sorts of big data sets in memory.
+            connection.execute("PRAGMA cache_size = -16000")
             exists = connection.execute(
                 "SELECT count(*) FROM sqlite_master WHERE name = 'transforms_data_set'"
             ).fetchone()[0]
@@ -501,36 +538,42 @@ class SQLiteEngine:
         collects: tuple[Collect, ...],
     ) -> list[dict[str, Any]]:
         bind = _Params()
-        # Group on each field's JSON text (``->``) so 1, "1" and true stay apart
-        # and come back with their JSON types.
-        groups = [f"data -> {bind(_path(field))}" for field in group_by]
-        selects = [f"{expression} AS g{i}" for i, expression in enumerate(groups)]
-        group_columns = [f"g{i}" for i in range(len(groups))]
+        columns = _RecordColumns(bind)
         clauses = _where_sql(where, bind)
+        # Group on each field's JSON text (one JSON call per record): 1, "1"
+        # and true stay apart and come back with their JSON types.
+        keys = [columns.json(field) for field in group_by]
+        group_columns = list(keys)
+        selects = list(group_columns)
         if period is not None:
             key = PERIODS[period].key
-            selects.append(key)
-            group_columns.append(key)
+            columns.columns["period"] = key  # the period-key column itself
+            selects.append("period")
+            group_columns.append("period")
             clauses.append(f"{key} IS NOT NULL")
         selects.append("count(*)")
         readers = []
         for collect in collects:
-            expressions, reader = _collect_sql(collect, bind)
+            expressions, reader = _collect_sql(collect, columns)
             readers.append((collect.key, len(selects), len(expressions), reader))
             selects.extend(expressions)
-        sql = f"SELECT {', '.join(selects)} FROM {_table(data_set)}"
+        inner = ", ".join(f"{sql} AS {alias}" for alias, sql in columns.columns.items()) or "1"
+        inner = f"SELECT {inner} FROM {_table(data_set)}"
         if clauses:
-            sql += " WHERE " + " AND ".join(clauses)
+            inner += " WHERE " + " AND ".join(clauses)
+        if any(alias != "period" for alias in columns.columns):
+            # LIMIT -1 keeps SQLite from flattening the inner query into the
+            # outer one, which would sort whole records and read them after.
+            inner += " LIMIT -1"
+        sql = f"SELECT {', '.join(selects)} FROM ({inner})"
         if group_columns:
             sql += " GROUP BY " + ", ".join(group_columns)
-        if groups:
-            # Missing (NULL) and explicit null ('null') group values are left out.
-            sql += " HAVING " + " AND ".join(
-                f"g{i} IS NOT NULL AND g{i} != 'null'" for i in range(len(groups))
-            )
+        if keys:
+            # Records whose group field is missing or null are left out.
+            sql += " HAVING " + " AND ".join(f"{j} IS NOT NULL AND {j} != 'null'" for j in keys)
         results = []
         invalid = False
-        count_column = len(groups) + (period is not None)
+        count_column = len(keys) + (period is not None)
         for row in self._select_records(sql, bind.values):
             if not row[count_column]:
                 continue  # an ungrouped aggregate over no records
@@ -538,7 +581,7 @@ class SQLiteEngine:
                 field: orjson.loads(row[i]) for i, field in enumerate(group_by)
             }
             if period is not None:
-                result["_start_at"] = _moment(row[len(groups)])
+                result["_start_at"] = _moment(row[len(keys)])
             result["_count"] = row[count_column]
             for key, start, width, reader in readers:
                 result[key], non_numeric = reader(row[start : start + width])
@@ -546,7 +589,30 @@ class SQLiteEngine:
             results.append(result)
         if invalid:
             raise InvalidQuery("invalid collect function")
-        return results
+        return _merge_equal_groups(results, group_by, collects)
+
+
+def _merge_equal_groups(
+    rows: list[dict[str, Any]], group_by: tuple[str, ...], collects: tuple[Collect, ...]
+) -> list[dict[str, Any]]:
+    """One row per group value: JSON texts ``1`` and ``1.0`` are different
+    groups in SQL but the same number, as in the other engines."""
+    merged: dict[tuple, dict[str, Any]] = {}
+    for row in rows:
+        key = (
+            tuple((type(row[f]) is bool, row[f]) for f in group_by),
+            row.get("_start_at"),
+        )
+        if key not in merged:
+            merged[key] = row
+            continue
+        into = merged[key]
+        into["_count"] += row["_count"]
+        for collect in collects:
+            into[collect.key] = COLLECT_METHODS[collect.method].merge(
+                into[collect.key], row[collect.key]
+            )
+    return list(merged.values()) if len(merged) < len(rows) else rows
 
 
 def _table(name: str, suffix: str = "") -> str:

@@ -240,3 +240,11 @@ def test_aggregating_nothing_gives_no_rows(engine):
     engine.create_data_set(config(NAME))
     assert engine.aggregate(NAME, Where(), ("region",), None, ()) == []
     assert engine.aggregate(NAME, Where(), (), "week", (Collect("v", "sum"),)) == []
+
+
+def test_equal_numbers_are_one_group_whatever_their_spelling(engine):
+    engine.create_data_set(config(NAME))
+    records = [record("int", "2024-01-01T00:00:00", v=1, n=2), record("float", v=1.0, n=3)]
+    engine.save_records(NAME, records)
+    (row,) = engine.aggregate(NAME, Where(), ("v",), None, (Collect("n", "sum"),))
+    assert (row["v"], row["_count"], row["n:sum"]) == (1, 2, 5)
