@@ -418,3 +418,26 @@ def test_ranges_past_the_last_representable_date_are_a_bad_request(store):
                 "end_at": "9999-12-31T12:00:00Z",
             },
         )
+
+
+def test_slide_skips_records_the_aggregate_would_leave_out(store):
+    store.seed(
+        [{"_timestamp": "2013-10-01T10:00:00Z", "channel": "web"}]
+        + [{"_timestamp": f"2013-11-{day:02d}T10:00:00Z"} for day in range(1, 29)]
+        + [{"_timestamp": f"2013-12-{day:02d}T10:00:00Z", "channel": None} for day in range(1, 29)]
+    )
+    counting = CountingEngine(store)
+    rows = run(counting, {"period": "month", "duration": "1", "group_by": "channel"})
+    assert counting.calls == ["find", "find", "find", "aggregate"]
+    assert [(row["channel"], starts(row["values"])) for row in rows] == [
+        ("web", [(utc(2013, 10, 1), 1)])
+    ]
+
+
+def test_too_many_rows_is_refused_and_limit_counts(store, monkeypatch):
+    monkeypatch.setattr(reading, "MAX_ROWS", 5)
+    store.seed([{"_timestamp": "2014-01-06T10:00:00Z", "channel": name} for name in ("ab", "cd")])
+    query = {"period": "week", "group_by": "channel", **THREE_WEEKS}
+    with pytest.raises(InvalidQuery, match=r"more than 5 rows \(2 groups × 3 periods\)"):
+        run(store, query)
+    assert len(run(store, {**query, "limit": "1"})) == 1
