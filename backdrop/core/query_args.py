@@ -99,7 +99,7 @@ def _check_field(parameter: str, name: str, internal: bool = True) -> None:
     stored record shows."""
     if name.startswith("$"):
         _fail(f"{parameter} cannot use a field name starting with $")
-    if not FIELD_PATTERN.match(name):
+    if not FIELD_PATTERN.fullmatch(name):
         _fail(f"{parameter} field {name!r} is not a valid field name")
     if internal and name.startswith("_") and name not in INTERNAL_FIELDS:
         _fail(f"{parameter} field {name!r} is not a recognised internal field")
@@ -202,7 +202,7 @@ class _Parser:
     def datetime(name: str, text: str | None) -> datetime | None:
         if text is None:
             return None
-        if not DATETIME_PATTERN.match(text):
+        if not DATETIME_PATTERN.fullmatch(text):
             _fail(f"{name} is not a valid datetime")
         if text[19:20] == " ":
             text = f"{text[:19]}+{text[20:]}"

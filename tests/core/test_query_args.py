@@ -639,3 +639,12 @@ def test_group_by_hidden_internal_field_has_the_group_by_message():
     assert message_of("group_by=_week_start_at") == (
         "Cannot group by internal fields, internal fields start with an underscore"
     )
+
+
+def test_a_trailing_newline_is_not_part_of_a_valid_name_or_time():
+    assert (
+        message_of("group_by=channel%0A") == "group_by field 'channel\\n' is not a valid field name"
+    )
+    assert message_of("start_at=2014-01-01T00:00:00Z%0A&end_at=2014-01-02T00:00:00Z") == (
+        "start_at is not a valid datetime"
+    )
