@@ -89,3 +89,14 @@ Feature: grouping
     When I GET "/sales?group_by=channel&sort_by=amount:ascending" on the read app
     Then the status is 400
     And the message starts with "Cannot sort by 'amount'"
+
+  Scenario: an explicit null counts for count and set, a missing field adds nothing
+    When I GET "/sales?group_by=region&collect=amount:set&collect=amount:count&collect=product:count" on the read app
+    Then the JSON response is
+      """
+      {"data": [
+        {"region": "east", "_count": 1, "amount:set": [100], "amount:count": 1, "product:count": 0},
+        {"region": "north", "_count": 3, "amount:set": [null, 4.5, 10], "amount:count": 3, "product:count": 3},
+        {"region": "south", "_count": 2, "amount:set": [5, 100], "amount:count": 2, "product:count": 1}
+      ]}
+      """
