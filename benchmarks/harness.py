@@ -242,12 +242,15 @@ def _status_kb(pid: int, field: str) -> int:
 class RssSampler:
     """Samples the resident memory of a process tree (gunicorn master and
     workers) every ``interval`` seconds until stopped; keeps the peak of the
-    tree's sum and each process's own high-water mark (VmHWM)."""
+    tree's sum (all resident pages, and anonymous ones only: SQLite's mmap of
+    the database file is resident file cache, not heap) and each process's own
+    high-water mark (VmHWM)."""
 
     def __init__(self, pid: int, interval: float = 0.2):
         self.pid = pid
         self.interval = interval
         self.peak_total_kb = 0
+        self.peak_anon_kb = 0  # heap and stacks only: no mmap'd database pages
         self.peak_process_kb = 0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
@@ -256,6 +259,8 @@ class RssSampler:
         pids = process_tree(self.pid)
         total = sum(_status_kb(pid, "VmRSS") for pid in pids)
         self.peak_total_kb = max(self.peak_total_kb, total)
+        anon = sum(_status_kb(pid, "RssAnon") for pid in pids)
+        self.peak_anon_kb = max(self.peak_anon_kb, anon)
         for pid in pids:
             self.peak_process_kb = max(self.peak_process_kb, _status_kb(pid, "VmHWM"))
 

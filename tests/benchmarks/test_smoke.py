@@ -53,7 +53,7 @@ def test_ingest_rows_have_rates_and_ratios_for_each_size_and_worker_count(result
         rows = [
             [c.strip() for c in line.strip("|").split("|")]
             for line in results.splitlines()
-            if line.startswith(f"| {size} |") and line.count("|") == 9
+            if line.startswith(f"| {size} |") and line.count("|") == 10
         ]
         assert [row[1] for row in rows] == ["1", "2"]
         for row in rows:
