@@ -65,6 +65,7 @@ class IngestResult:
     peak_rss_total_mb: float
     peak_rss_process_mb: float
     peak_rss_anon_mb: float
+    runs: int = 1
 
     @property
     def rate(self) -> float:
@@ -334,16 +335,17 @@ def _ingest_section(
     )
     lines.append("")
     lines.append(
-        "| records | workers | API rec/s | raw executemany rec/s | ratio | "
+        "| records | workers | runs | API rec/s | raw executemany rec/s | ratio | "
         "engine.save_records rec/s | peak RSS, all processes (MB) | "
         "of which anonymous (MB) | peak RSS, largest process (MB) |"
     )
-    lines.append("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    lines.append("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     for result in ingest:
         raw = bulk_rates[result.n]
         ratio = result.rate / raw["raw"]
         lines.append(
-            f"| {result.n:,} | {result.workers} | {result.rate:,.0f} | {raw['raw']:,.0f} | "
+            f"| {result.n:,} | {result.workers} | {result.runs} | {result.rate:,.0f} | "
+            f"{raw['raw']:,.0f} | "
             f"{ratio:.2f} | {raw['engine']:,.0f} | {result.peak_rss_total_mb:.0f} | "
             f"{result.peak_rss_anon_mb:.0f} | {result.peak_rss_process_mb:.0f} |"
         )
@@ -529,6 +531,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--sizes", help="comma-separated record counts (default 10^4,10^5,10^6)")
     parser.add_argument("--workers", default="1,2", help="write-app worker counts to ingest with")
     parser.add_argument("--reps", type=int, help="max timed rounds per query")
+    parser.add_argument(
+        "--ingest-repeats", type=int, help="ingest runs per size (default 3 up to 10^5, else 1)"
+    )
     parser.add_argument("--budget", type=float, help="seconds per query before stopping early")
     parser.add_argument("--seed", type=int, default=generate.DEFAULT_SEED)
     parser.add_argument("--no-datasette", action="store_true", help="skip the Datasette side")
@@ -573,24 +578,49 @@ def ingest_size(
     print(f"== {n:,} records: generating", flush=True)
     batches = generate.batches(n, BATCH, args.seed)
     bodies = [orjson.dumps(batch) for batch in batches]
-    bulk_rates[n] = bulk.measure(batches, work / f"bulk-{n}.db", DATA_SET)
-    print(
-        f"   raw executemany {bulk_rates[n]['raw']:,.0f} rec/s, "
-        f"engine.save_records {bulk_rates[n]['engine']:,.0f} rec/s",
-        flush=True,
-    )
+    repeats = args.ingest_repeats or (3 if n <= 100_000 else 1)
+    bulk_runs: list[dict[str, float]] = []
+    api_runs: dict[int, list[IngestResult]] = {workers: [] for workers in args.workers}
     db_path = None
-    for workers in args.workers:
-        db_path = work / f"bench-{n}-{workers}w.db"
-        result = measure_ingest(bodies, n, workers, db_path, logs)
-        stored = _count(db_path)
-        if stored != n:
-            raise RuntimeError(f"{n} records posted but {stored} stored")
-        ingest.append(result)
+    for repeat in range(repeats):
+        # Baseline and API runs alternate, so machine-load drift hits both alike.
+        bulk_runs.append(bulk.measure(batches, work / f"bulk-{n}.db", DATA_SET))
         print(
-            f"   API, {workers} worker(s): {result.rate:,.0f} rec/s, "
-            f"peak RSS {result.peak_rss_total_mb:.0f} MB ({result.peak_rss_anon_mb:.0f} anonymous)",
+            f"   raw executemany {bulk_runs[-1]['raw']:,.0f} rec/s, "
+            f"engine.save_records {bulk_runs[-1]['engine']:,.0f} rec/s",
             flush=True,
+        )
+        for workers in args.workers:
+            db_path = work / f"bench-{n}-{workers}w.db"
+            for path in work.glob(db_path.name + "*"):
+                path.unlink()
+            result = measure_ingest(bodies, n, workers, db_path, logs)
+            stored = _count(db_path)
+            if stored != n:
+                raise RuntimeError(f"{n} records posted but {stored} stored")
+            api_runs[workers].append(result)
+            print(
+                f"   API, {workers} worker(s): {result.rate:,.0f} rec/s, peak RSS "
+                f"{result.peak_rss_total_mb:.0f} MB ({result.peak_rss_anon_mb:.0f} anonymous)",
+                flush=True,
+            )
+        if repeat < repeats - 1:
+            for path in work.glob(f"bench-{n}-*"):
+                path.unlink()
+    bulk_rates[n] = {
+        key: statistics.median(run[key] for run in bulk_runs) for key in ("raw", "engine")
+    }
+    for workers, runs in api_runs.items():
+        ingest.append(
+            IngestResult(
+                n,
+                workers,
+                statistics.median(run.seconds for run in runs),
+                max(run.peak_rss_total_mb for run in runs),
+                max(run.peak_rss_process_mb for run in runs),
+                max(run.peak_rss_anon_mb for run in runs),
+                runs=len(runs),
+            )
         )
     del batches, bodies
     return db_path
