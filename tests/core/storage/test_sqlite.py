@@ -5,12 +5,14 @@ the ``_timestamp`` index. The engine contract itself is in test_contract_*."""
 from __future__ import annotations
 
 import multiprocessing
+import random
 import sqlite3
 import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from backdrop.core.periods import PERIOD_KEYS, period_keys
 from backdrop.core.query import Collect, Where
 from backdrop.core.storage import open_engine
 from backdrop.core.storage import sqlite as sqlite_module
@@ -267,3 +269,33 @@ def test_a_time_range_find_searches_the_timestamp_index(year_of_records, path):
     assert not any(step.startswith("SCAN records_plans") for step in plan), plan
     # The default order (_timestamp, _id) is the index order: no sorting step.
     assert not any("TEMP B-TREE" in step for step in plan), plan
+
+
+def test_period_columns_are_the_period_starts_of_the_timestamp(engine, path):
+    """The ingest path derives period columns per day of the batch; they must
+    equal ``period_keys`` everywhere, before 1970 and at year ends included."""
+    rng = random.Random(7)
+    moments = [
+        "1969-12-31T23:59:59.999",
+        "1970-01-01T00:00:00",
+        "2024-02-29T23:30:00",
+        "2024-12-31T23:59:59",
+        "2025-01-01T00:00:00",
+        "2023-01-01T12:00:00",  # a Sunday: its week starts in 2022
+    ] + [
+        (datetime(1990, 1, 1, tzinfo=UTC) + timedelta(seconds=rng.randrange(10**9))).isoformat()
+        for _ in range(300)
+    ]
+    engine.create_data_set(config("periods"))
+    engine.save_records("periods", [record(f"r{i}", m) for i, m in enumerate(moments)])
+    with sqlite3.connect(path) as raw:
+        stored = raw.execute(
+            f'SELECT _id, {", ".join(PERIOD_KEYS)} FROM "records_periods"'  # noqa: S608
+        ).fetchall()
+    epoch = datetime(1970, 1, 1, tzinfo=UTC)
+    for record_id, *starts in stored:
+        expected = period_keys(at(moments[int(record_id[1:])]))
+        assert [epoch + timedelta(microseconds=s) for s in starts] == [
+            expected[key] for key in PERIOD_KEYS
+        ]
+    assert len(stored) == len(moments)
