@@ -337,11 +337,11 @@ class SQLiteEngine:
             connection.execute("BEGIN IMMEDIATE")
             try:
                 yield connection
+                connection.execute("COMMIT")
             except BaseException:
                 if connection.in_transaction:
                     connection.execute("ROLLBACK")
                 raise
-            connection.execute("COMMIT")
 
     def _select(self, sql: str, params: Any = ()) -> list[tuple]:
         with _translated():
