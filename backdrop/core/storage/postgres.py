@@ -608,13 +608,17 @@ class PostgresEngine:
                     *params,
                     x=x,
                 )
-            else:  # sum and mean: the numeric sum, whether it is integral, n, invalid
+            else:
+                # sum and mean: the numeric sum; whether every value was an
+                # integer (JSONB keeps "2.0" but prints a float written as 1e20
+                # in full, hence the int64 bound); how many; any non-number.
                 select.add(
                     "sum(({x})::numeric) FILTER (WHERE jsonb_typeof({x}) = 'number'), "
-                    "bool_and(({x})::text !~ '[.eE]') FILTER (WHERE jsonb_typeof({x}) = 'number'), "
+                    "bool_and(({x})::text !~ '[.eE]' AND abs(({x})::numeric) < 2 ^ 63::numeric) "
+                    "FILTER (WHERE jsonb_typeof({x}) = 'number'), "
                     "count(*) FILTER (WHERE jsonb_typeof({x}) = 'number'), "
                     "bool_or(jsonb_typeof({x}) NOT IN ('number', 'null'))",
-                    *params * 6,
+                    *params * 7,
                     x=x,
                 )
         statement = sql.SQL("SELECT {select} FROM backdrop_records WHERE {condition}").format(

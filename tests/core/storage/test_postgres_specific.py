@@ -308,17 +308,18 @@ def test_numbers_keep_their_json_types_through_jsonb(engine):
     engine.save_records(
         "numbers",
         [
-            _record("a", when, n=2, x=1.5, big=2**62),
-            _record("b", when, n=3, x=2.5, big=2**62),
+            _record("a", when, n=2, x=1.5, big=2**62, huge=1e20),
+            _record("b", when, n=3, x=2.5, big=2**62, huge=1.5e300),
         ],
     )
     record = engine.get_record("numbers", "a")
     assert (type(record["n"]), type(record["x"]), record["big"]) == (int, float, 2**62)
-    collects = tuple(Collect(f, "sum") for f in ("n", "x", "big"))
+    collects = tuple(Collect(f, "sum") for f in ("n", "x", "big", "huge"))
     (row,) = engine.aggregate("numbers", Where(), (), "day", collects)
     assert row["n:sum"] == 5 and type(row["n:sum"]) is int
     assert row["x:sum"] == 4.0 and type(row["x:sum"]) is float
     assert row["big:sum"] == 2**63
+    assert row["huge:sum"] == 1.5e300 and type(row["huge:sum"]) is float
 
 
 def test_sum_over_booleans_is_an_invalid_collect(engine):
