@@ -24,6 +24,7 @@ rather than after the pool's wait.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import threading
@@ -105,9 +106,18 @@ _JSON_TYPE_RANK = sql.SQL(
 )
 
 
+def _dumps(value: Any) -> bytes:
+    """orjson, except for integers beyond 64 bits (e.g. a filter on 1e300),
+    which only the standard library writes."""
+    try:
+        return orjson.dumps(value)
+    except TypeError:
+        return json.dumps(value).encode()
+
+
 def _configure(conn: psycopg.Connection) -> None:
     """Per new connection: UTC session (``to_jsonb`` of times) and orjson codecs."""
-    set_json_dumps(orjson.dumps, conn)
+    set_json_dumps(_dumps, conn)
     set_json_loads(orjson.loads, conn)
     conn.execute("SET TIME ZONE 'UTC'")
     conn.commit()

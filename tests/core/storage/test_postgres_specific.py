@@ -320,6 +320,10 @@ def test_numbers_keep_their_json_types_through_jsonb(engine):
     assert row["x:sum"] == 4.0 and type(row["x:sum"]) is float
     assert row["big:sum"] == 2**63
     assert row["huge:sum"] == 1.5e300 and type(row["huge:sum"]) is float
+    # A filter's number may be an integer too big for 64 bits.
+    assert engine.find("numbers", Where(filters=(Filter("huge", "1e300"),))) == []
+    found = engine.find("numbers", Where(filters=(Filter("huge", "1e20"),)))
+    assert [r["_id"] for r in found] == ["a"]
 
 
 def test_sum_over_booleans_is_an_invalid_collect(engine):
