@@ -82,11 +82,13 @@ def _check_fields(values: dict[str, Any]) -> None:
         if key in values and not isinstance(values[key], bool):
             raise BadRequest(f"{key} must be true or false")
     for key in ("data_group", "data_type"):
-        if key in values and not (isinstance(values[key], str) and NAME_PATTERN.match(values[key])):
+        value = values.get(key, "")
+        if key in values and not (isinstance(value, str) and NAME_PATTERN.fullmatch(value)):
             raise BadRequest(f"{key} must match {NAME_PATTERN.pattern}")
     for key in ("max_age_expected", "capped_size"):
         value = values.get(key)
-        if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 0):
+        is_count = isinstance(value, int) and not isinstance(value, bool) and value >= 0
+        if value is not None and not is_count:
             raise BadRequest(f"{key} must be a non-negative integer or null")
     if values.get("schema") is not None:
         schema = values["schema"]
@@ -100,7 +102,7 @@ def _check_fields(values: dict[str, Any]) -> None:
     if auto_ids is not None and not (
         isinstance(auto_ids, list)
         and auto_ids
-        and all(isinstance(k, str) and KEY_PATTERN.match(k) for k in auto_ids)
+        and all(isinstance(k, str) and KEY_PATTERN.fullmatch(k) for k in auto_ids)
     ):
         raise BadRequest("auto_ids must be a non-empty list of field names")
     if "upload_format" in values and values["upload_format"] not in ("csv", "excel"):
@@ -117,7 +119,7 @@ def config_from_request(body: Any, *, token_hash: str) -> DataSetConfig:
     if not isinstance(body, dict):
         raise BadRequest("Expected a JSON object describing the data set")
     name = body.get("name")
-    if not isinstance(name, str) or not NAME_PATTERN.match(name):
+    if not isinstance(name, str) or not NAME_PATTERN.fullmatch(name):
         raise BadRequest("name is required and must match ^[a-z0-9][a-z0-9_-]*$")
     unknown = sorted(set(body) - _EDITABLE - {"name", "bearer_token"})
     if unknown:
@@ -181,11 +183,11 @@ class Registry:
     def rotate_token(self, name: str) -> str:
         current = self.get(name)
         token = new_token()
-        updated = DataSetConfig.from_document({**current.document(), "token_hash": hash_token(token)})
+        document = {**current.document(), "token_hash": hash_token(token)}
+        updated = DataSetConfig.from_document(document)
         self.engine.update_data_set(name, updated.document())
         return token
 
     def delete(self, name: str) -> None:
         if not self.engine.delete_data_set(name):
             raise NotFound(f'No collection exists with name "{name}"')
-

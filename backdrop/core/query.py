@@ -38,7 +38,8 @@ class Filter:
             return None
         if not math.isfinite(number):
             return None
-        return int(number) if number.is_integer() else number
+        # Integral values within 64 bits compare as integers; beyond, as floats.
+        return int(number) if number.is_integer() and abs(number) < 2**63 else number
 
     @property
     def boolean(self) -> bool | None:
@@ -121,7 +122,9 @@ def _type_rank(value: Any) -> tuple:
 
 
 def sorted_set(values: Any) -> list:
-    return sorted(set(values), key=_type_rank)
+    """Distinct values in order. Keyed by type rank too, because Python's
+    ``True == 1`` would otherwise merge a boolean with a number."""
+    return [value for _, value in sorted({_type_rank(v): v for v in values}.items())]
 
 
 def _mean(partial: Any) -> float | None:

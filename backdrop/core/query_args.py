@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime, time
 from typing import Any, NoReturn, Protocol
 
+from backdrop.core.data_sets import KEY_PATTERN
 from backdrop.core.periods import PERIODS, Period
 from backdrop.core.query import COLLECT_METHODS, Collect, Filter, PrefixFilter, Query, Sort
 from backdrop.errors import InvalidQuery
@@ -36,7 +37,6 @@ PARAMETERS = frozenset(
 )
 REPEATABLE = frozenset(("filter_by", "filter_by_prefix", "group_by", "collect"))
 FORMATS = ("json", "csv")
-FIELD_PATTERN = re.compile(r"^[a-z_][a-z0-9_]+$", re.IGNORECASE)
 # The internal fields a stored record shows (SPEC 3); period keys are hidden.
 INTERNAL_FIELDS = frozenset(("_id", "_timestamp", "_updated_at", "_start_at", "_end_at"))
 TIME_FIELDS = INTERNAL_FIELDS - {"_id"}
@@ -99,7 +99,7 @@ def _check_field(parameter: str, name: str, internal: bool = True) -> None:
     stored record shows."""
     if name.startswith("$"):
         _fail(f"{parameter} cannot use a field name starting with $")
-    if not FIELD_PATTERN.fullmatch(name):
+    if not KEY_PATTERN.fullmatch(name):
         _fail(f"{parameter} field {name!r} is not a valid field name")
     if internal and name.startswith("_") and name not in INTERNAL_FIELDS:
         _fail(f"{parameter} field {name!r} is not a recognised internal field")

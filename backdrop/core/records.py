@@ -18,11 +18,10 @@ from typing import Any
 import jsonschema
 import orjson
 
-from backdrop.core.data_sets import DataSetConfig
+from backdrop.core.data_sets import KEY_PATTERN, DataSetConfig
 from backdrop.core.periods import PERIODS, period_keys
 from backdrop.errors import InvalidRecords
 
-KEY_PATTERN = re.compile(r"^[a-z_][a-z0-9_]+$", re.IGNORECASE)
 _WHITESPACE = re.compile(r"\s")
 TIME_KEYS = ("_timestamp", "_start_at", "_end_at")
 _SCALARS = (str, int, float, bool, type(None))
@@ -79,7 +78,7 @@ def _key_kind(key: str) -> str:
         return _ID
     if key in TIME_KEYS:
         return _TIME
-    if not KEY_PATTERN.match(key):
+    if not KEY_PATTERN.fullmatch(key):
         return f"{key} is not a valid key"
     if key[0] == "_":
         return f"{key} is not a recognised internal field"

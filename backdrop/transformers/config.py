@@ -40,7 +40,7 @@ def _check_options(options: Any) -> dict[str, Any]:
     if not isinstance(additional, dict):
         raise BadRequest("options.additionalFields must be an object")
     for key, value in additional.items():
-        if not KEY_PATTERN.match(key) or key.startswith("_"):
+        if not KEY_PATTERN.fullmatch(key) or key.startswith("_"):
             raise BadRequest(f"options.additionalFields: {key} is not a valid key")
         if not isinstance(value, _SCALARS):
             raise BadRequest(f"options.additionalFields: {key} has an invalid value")
@@ -51,7 +51,7 @@ def _check_output(output: Any) -> dict[str, str]:
     if not isinstance(output, dict) or set(output) != {"data_group", "data_type"}:
         raise BadRequest('output must be {"data_group": …, "data_type": …}')
     for key in ("data_group", "data_type"):
-        if not isinstance(output[key], str) or not NAME_PATTERN.match(output[key]):
+        if not isinstance(output[key], str) or not NAME_PATTERN.fullmatch(output[key]):
             raise BadRequest(f"output.{key} must match {NAME_PATTERN.pattern}")
     return {"data_group": output["data_group"], "data_type": output["data_type"]}
 

@@ -94,6 +94,7 @@ def test_parse_time_rejects_impossible_dates():
         ({"_foo": 1}, "_foo is not a recognised internal field"),
         ({"_updated_at": "2024-01-01T00:00:00Z"}, "_updated_at is not a recognised internal field"),
         ({"_week_start_at": "x"}, "_week_start_at is not a recognised internal field"),
+        ({"trailing\n": 1}, "trailing\n is not a valid key"),
         ({"nested": {"a": 1}}, "nested has an invalid value"),
         ({"listed": [1, 2]}, "listed has an invalid value"),
         (

@@ -47,7 +47,14 @@ def test_create_conflicts_are_409(client, admin, second):
 
 @pytest.mark.parametrize(
     "body",
-    [{"name": "_private"}, {"name": "Upper"}, {"name": "x", "realtime": "yes"}, {"nope": 1}, []],
+    [
+        {"name": "_private"},
+        {"name": "Upper"},
+        {"name": "trailing\n"},
+        {"name": "x", "realtime": "yes"},
+        {"nope": 1},
+        [],
+    ],
 )
 def test_create_rejects_bad_configs(client, admin, body):
     response = client.post("/data-sets", json=body, headers=admin)

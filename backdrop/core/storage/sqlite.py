@@ -424,7 +424,7 @@ class SQLiteEngine:
         with self._transaction() as connection:
             deleted = connection.execute("DELETE FROM data_sets WHERE name = ?", (name,)).rowcount
             connection.execute("DELETE FROM transforms WHERE data_set = ?", (name,))
-            if NAME_PATTERN.match(name):
+            if NAME_PATTERN.fullmatch(name):
                 connection.execute(f"DROP TABLE IF EXISTS {_table(name)}")
         return deleted > 0
 
@@ -642,7 +642,7 @@ def _merge_equal_groups(
 
 def _table(name: str, suffix: str = "") -> str:
     """The quoted identifier of a data set's records table (or one of its indexes)."""
-    if not NAME_PATTERN.match(name):
+    if not NAME_PATTERN.fullmatch(name):
         raise ValueError(f"{name!r} is not a valid data set name")
     return f'"records_{name}{suffix}"'
 
