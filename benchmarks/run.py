@@ -537,6 +537,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--budget", type=float, help="seconds per query before stopping early")
     parser.add_argument("--seed", type=int, default=generate.DEFAULT_SEED)
     parser.add_argument("--no-datasette", action="store_true", help="skip the Datasette side")
+    parser.add_argument("--no-queries", action="store_true", help="ingest only")
     parser.add_argument(
         "--output", type=Path, default=ROOT / "benchmarks" / "RESULTS.md", help="results file"
     )
@@ -684,6 +685,8 @@ def main(argv: list[str] | None = None) -> int:
                 db_path = reused
             else:
                 db_path = ingest_size(args, n, work, logs, ingest, bulk_rates)
+            if args.no_queries:
+                continue
             largest = n == max(args.sizes)
             cases = (*QUERIES, GROWTH) if largest else (GROWTH,)
             print(f"   queries: {', '.join(c.name for c in cases)}", flush=True)
@@ -713,7 +716,7 @@ def main(argv: list[str] | None = None) -> int:
             if not args.keep and not (reused and reused.exists()):
                 for path in work.glob(f"bench-{n}-*"):
                     path.unlink()
-        if len(args.sizes) >= 2:
+        if len(args.sizes) >= 2 and not args.no_queries:
             growth.append(_growth_with_history(args, history, work, logs, bench_bin))
     text = report(args, ingest, bulk_rates, queries, growth, datasette_version)
     args.output.write_text(text)
