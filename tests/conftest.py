@@ -24,6 +24,7 @@ from urllib.parse import urlsplit, urlunsplit
 import pytest
 
 ENGINES = ("sqlite", "mongodb", "postgresql")
+MODULES = {"sqlite": "sqlite", "mongodb": "mongodb", "postgresql": "postgres"}
 DEFAULT_POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 
 _outcomes: dict[str, dict[str, str]] = defaultdict(dict)  # engine → nodeid → outcome
@@ -61,13 +62,14 @@ def _accepts_connections(url: str) -> bool:
         return False
 
 
-def _engine_module(name: str):
+def _engine_module(engine_name: str):
     """The engine's module, or a skip while it is still being written."""
-    module_name = f"backdrop.core.storage.{name}"
+    module_name = f"backdrop.core.storage.{MODULES[engine_name]}"
     try:
         return importlib.import_module(module_name)
     except ModuleNotFoundError as error:
         if error.name == module_name:
+            _labels.setdefault(engine_name, "no engine module")
             pytest.skip("engine module not written yet")
         raise
 
@@ -102,7 +104,7 @@ def pytest_report_header(config):
 @pytest.fixture(scope="session")
 def postgres_database_url():
     """A scratch database on the PostgreSQL server, dropped after the run."""
-    _engine_module("postgres")
+    _engine_module("postgresql")
     import psycopg
 
     server = _postgres_url()
@@ -110,7 +112,9 @@ def postgres_database_url():
     try:
         admin = psycopg.connect(admin_url, autocommit=True, connect_timeout=3)
     except psycopg.OperationalError as error:
-        pytest.skip(f"PostgreSQL not reachable at {_public(server)}: {error}".strip())
+        _labels["postgresql"] = f"not reachable at {_public(server)}"
+        reason = str(error).strip().splitlines()[0]
+        pytest.skip(f"PostgreSQL not reachable at {_public(server)}: {reason}")
     name = f"backdrop_test_{secrets.token_hex(6)}"
     with admin:
         admin.execute(f'CREATE DATABASE "{name}"')
@@ -120,6 +124,23 @@ def postgres_database_url():
             yield url
         finally:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def mongodb_admin():
+    """A client of the real mongod, checked once per run."""
+    import pymongo
+
+    server = _mongodb_url()
+    admin = pymongo.MongoClient(server, serverSelectionTimeoutMS=3000)
+    try:
+        admin.admin.command("ping")
+    except pymongo.errors.PyMongoError as error:
+        admin.close()
+        _labels["mongodb"] = f"not reachable at {_public(server)}"
+        pytest.skip(f"MongoDB not reachable at {_public(server)} ({type(error).__name__})")
+    yield admin
+    admin.close()
 
 
 def _wipe(engine) -> None:
@@ -137,36 +158,29 @@ def _sqlite(request, tmp_path):
 
 def _mongodb(request, tmp_path):
     module = _engine_module("mongodb")
-    _labels["mongodb"] = _mongodb_label()
     database = f"backdrop_test_{secrets.token_hex(6)}"
     server = _mongodb_url()
     if server is None:
         import mongomock
 
+        _labels["mongodb"] = _mongodb_label()
         client = mongomock.MongoClient(tz_aware=True)
         engine = module.MongoEngine(f"mongodb://localhost:27017/{database}", client=client)
         yield engine
         engine.close()
         return
-    import pymongo
-
-    admin = pymongo.MongoClient(server, serverSelectionTimeoutMS=3000)
-    try:
-        admin.admin.command("ping")
-    except pymongo.errors.PyMongoError as error:
-        admin.close()
-        pytest.skip(f"MongoDB not reachable at {_public(server)}: {error}")
+    admin = request.getfixturevalue("mongodb_admin")
+    _labels["mongodb"] = _mongodb_label()
     engine = module.MongoEngine(_with_database(server, database))
     try:
         yield engine
     finally:
         engine.close()
         admin.drop_database(database)
-        admin.close()
 
 
 def _postgresql(request, tmp_path):
-    module = _engine_module("postgres")
+    module = _engine_module("postgresql")
     url = request.getfixturevalue("postgres_database_url")
     engine = module.PostgresEngine(url)
     _wipe(engine)
