@@ -38,6 +38,9 @@ _PERIOD_KEY_SET = frozenset(PERIOD_KEYS)  # benchmarks/bulk.py builds its baseli
 _NO_PERIODS = (None,) * len(PERIOD_KEYS)
 _HOUR = 3_600_000_000  # microseconds
 _DAY = 24 * _HOUR
+# PERIOD_KEYS run hour, day, week, month, quarter, year: the hour start is
+# arithmetic, the others are shared by every moment of a day.
+_DAY_KEYS = PERIOD_KEYS[1:]
 _COLUMNS = ("_id", "_timestamp", "_updated_at", *PERIOD_KEYS, "data")
 _NUMERIC = "('integer', 'real')"
 
@@ -97,7 +100,7 @@ def _rows(records: list[dict[str, Any]]) -> list[tuple]:
             starts = day_starts.get(day)
             if starts is None:
                 keys = period_keys(_moment(day))
-                starts = day_starts[day] = tuple(_micros(keys[k]) for k in PERIOD_KEYS[1:])
+                starts = day_starts[day] = tuple(_micros(keys[k]) for k in _DAY_KEYS)
             times = (micros, updated_micros, micros - micros % _HOUR, *starts)
         data = record.copy()
         for key in PERIOD_KEYS:
