@@ -12,7 +12,9 @@ import logging
 from datetime import datetime
 from typing import Protocol
 
+import kombu.pools
 from celery import Celery
+from kombu.utils.collections import eqhash
 
 from backdrop.core.storage.base import StorageEngine
 from backdrop.settings import Settings
@@ -65,6 +67,21 @@ class Enqueue:
         if self._celery is None:
             self._celery = make_celery(self.broker_url)
         return self._celery
+
+    def close(self) -> None:
+        """Release the broker connections (at shutdown, or between tests)."""
+        if self._celery is None:
+            return
+        # Celery keeps broker connections in kombu's process-wide pools, keyed
+        # by broker URL, and Celery.close() leaves them open: close ours and
+        # drop them so a later dispatcher for the same broker starts afresh.
+        key = eqhash(self._celery.connection_for_write())
+        for group in (kombu.pools.producers, kombu.pools.connections):
+            pool = dict.pop(group, key, None)
+            if pool is not None:
+                pool.force_close_all()
+        self._celery.close()
+        self._celery = None
 
     def dispatch(self, data_set: str, start: datetime | None, end: datetime | None) -> None:
         try:

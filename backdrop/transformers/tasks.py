@@ -69,12 +69,14 @@ class TransformTask(Task):
 def register(app: Celery, settings: Settings) -> None:
     """Declare the tasks on the worker's Celery app."""
 
-    @app.task(name=DISPATCH_TASK, base=TransformTask, shared=False)
-    def dispatch(data_set: str, start: str | None, end: str | None) -> int:
-        """Queue one run task per transform of ``data_set``."""
+    @app.task(name=DISPATCH_TASK, base=TransformTask, bind=True, shared=False)
+    def dispatch(self, data_set: str, start: str | None, end: str | None) -> int:
+        """Queue one run task per transform of ``data_set``, on the queue the
+        dispatch came from (so workers of separate queues stay separate)."""
+        queue = (self.request.delivery_info or {}).get("routing_key")
         transforms = engine(settings).list_transforms(data_set)
         for transform in transforms:
-            run.delay(data_set, transform["id"], start, end)
+            run.apply_async((data_set, transform["id"], start, end), queue=queue)
         return len(transforms)
 
     @app.task(name=RUN_TASK, base=TransformTask, bind=True, shared=False)

@@ -10,6 +10,7 @@ import socket
 import subprocess
 import sys
 import time
+import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -54,6 +55,7 @@ class Worker:
     broker_url: str
     database_url: str
     log: Path
+    queue: str
 
     def output(self) -> str:
         return self.log.read_text(errors="replace")
@@ -87,6 +89,10 @@ def worker(request, tmp_path_factory):
     command = [sys.executable, "-m", "celery", "-A", "backdrop.transformers.worker", "worker"]
     command += ["--concurrency", "1", "--loglevel", "INFO"]
     command += ["--without-mingle", "--without-gossip", "--without-heartbeat"]
+    # Our own node name and queue, so concurrent test runs on one broker never
+    # take each other's tasks.
+    queue = f"backdrop-test-{uuid.uuid4().hex}"
+    command += ["--hostname", f"{queue}@%h", "--queues", queue]
     with log.open("w") as sink:
         process = subprocess.Popen(
             command,
@@ -96,7 +102,7 @@ def worker(request, tmp_path_factory):
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
-    running = Worker(broker_url, database_url, log)
+    running = Worker(broker_url, database_url, log, queue)
     try:
         wait_for(
             lambda: "ready." in running.output() or process.poll() is not None,
@@ -116,7 +122,9 @@ def apps(worker):
         database_url=worker.database_url, broker_url=worker.broker_url, admin_token=ADMIN_TOKEN
     )
     write, read = create_write_app(settings), create_read_app(settings)
+    write.extensions["backdrop"].dispatcher.celery.conf.task_default_queue = worker.queue
     yield write.test_client(), read.test_client()
+    write.extensions["backdrop"].dispatcher.close()
     for app in (write, read):
         app.extensions["backdrop"].engine.close()
 
