@@ -50,6 +50,16 @@ def test_relative_url_is_relative_to_the_working_directory(tmp_path, monkeypatch
     assert (tmp_path / "var" / "sub" / "backdrop.db").is_file()
 
 
+def test_nothing_is_opened_before_first_use(tmp_path):
+    """Apps build their engine before gunicorn forks: no file, no connection yet."""
+    target = tmp_path / "later" / "backdrop.db"
+    engine = SQLiteEngine(f"sqlite:///{target}")
+    assert not target.parent.exists()
+    engine.ping()
+    assert target.is_file()
+    engine.close()
+
+
 def test_a_url_without_a_path_is_refused():
     with pytest.raises(ValueError, match="sqlite:///"):
         SQLiteEngine("sqlite:///")
