@@ -164,3 +164,11 @@ def test_removing_a_transform(engine):
     assert engine.remove_transform("source", first) is False
     assert engine.remove_transform("source", "not-an-id") is False
     assert engine.list_transforms("nobody") == []
+
+
+def test_ping_and_reuse_after_close(engine):
+    engine.ping()
+    engine.create_data_set(config("lasting"))
+    engine.close()
+    assert engine.get_data_set("lasting") == config("lasting")  # reconnects by itself
+    engine.ping()
