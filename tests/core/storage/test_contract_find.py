@@ -147,6 +147,7 @@ def test_limit_cuts_after_sorting(stored):
     by_rank = stored.find(NAME, Where(), Sort("rank", descending=True), limit=3)
     assert ids(by_rank) == ["a", "c", "b"]
     assert ids(stored.find(NAME, Where(**equal("kind", "apple")), limit=10)) == ["a", "c"]
+    assert stored.find(NAME, Where(), limit=0) == []
 
 
 def test_a_data_set_without_records_finds_nothing(engine):
