@@ -193,6 +193,8 @@ def _write_with_inherited_engine(engine: SQLiteEngine, worker: int) -> None:
 
 
 @pytest.mark.slow
+# Python 3.12+ warns about fork() with threads alive; gunicorn forks all the same.
+@pytest.mark.filterwarnings("ignore:This process .* use of fork:DeprecationWarning")
 def test_several_processes_write_one_file_safely(engine, path):
     """As gunicorn workers do: some open their own engine, some inherit one
     (already connected) across fork and must open fresh connections."""
