@@ -38,7 +38,8 @@ def read(settings):
 
 
 @pytest.fixture
-def engine(write_app):
+def write_engine(write_app):
+    """The write app's engine (the shared ``engine`` fixture is one per engine kind)."""
     return write_app.extensions["backdrop"].engine
 
 

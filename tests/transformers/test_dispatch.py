@@ -34,7 +34,8 @@ def silent_port():
         yield sock.getsockname()[1]
 
 
-def test_no_broker_runs_in_process_and_a_broker_enqueues(engine):
+def test_no_broker_runs_in_process_and_a_broker_enqueues(write_engine):
+    engine = write_engine
     assert isinstance(make_dispatcher(Settings(), engine), InProcess)
     dispatcher = make_dispatcher(Settings(broker_url="redis://127.0.0.1:1/0"), engine)
     assert isinstance(dispatcher, Enqueue)
