@@ -55,6 +55,12 @@ def _echo_json(value: Any) -> None:
     click.echo(json.dumps(value, indent=2, sort_keys=True, default=str))
 
 
+def _span(start: datetime | None, end: datetime | None) -> str:
+    if start is None or end is None:
+        return "the whole data set"
+    return f"{start.isoformat()} – {end.isoformat()}"
+
+
 def _time(value: str | None, name: str) -> datetime | None:
     if value is None:
         return None
@@ -130,7 +136,7 @@ def run_command(data_set: str, start: str, end: str | None) -> None:
         else:
             click.echo(
                 f"transform {run.transform_id}: {run.records} record(s) to "
-                f"{run.output or '(nothing in range)'} over {run.start} – {run.end}"
+                f"{run.output or '(nothing in range)'} over {_span(run.start, run.end)}"
             )
     if not runs:
         click.echo(f"{data_set} has no transforms")
