@@ -29,7 +29,13 @@ from backdrop.core.data_sets import NAME_PATTERN
 from backdrop.core.periods import PERIOD_KEYS, PERIODS, period_keys
 from backdrop.core.query import COLLECT_METHODS, Collect, Sort, Where
 from backdrop.core.storage.base import TIME_FIELDS
-from backdrop.errors import Conflict, InvalidQuery, NotFound, StorageUnavailable
+from backdrop.errors import (
+    Conflict,
+    InvalidQuery,
+    InvalidRecords,
+    NotFound,
+    StorageUnavailable,
+)
 
 BUSY_TIMEOUT_SECONDS = 30
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -107,6 +113,18 @@ def _rows(records: list[dict[str, Any]]) -> list[tuple]:
             data.pop(key, None)
         rows.append((record["_id"], *times, orjson.dumps(data).decode()))
     return rows
+
+
+def _unstorable(records: list[dict[str, Any]]) -> list[str]:
+    """Which values of a batch cannot be serialised, in records' words."""
+    problems = []
+    for index, record in enumerate(records):
+        for key, value in record.items():
+            try:
+                orjson.dumps(value)
+            except TypeError as error:
+                problems.append(f"record {index}: {key} cannot be stored ({error})")
+    return problems
 
 
 def _moment(micros: int) -> datetime:
@@ -478,7 +496,10 @@ class SQLiteEngine:
         self, data_set: str, records: list[dict[str, Any]], capped_size: int | None = 0
     ) -> None:
         table = _table(data_set)
-        rows = _rows(records)
+        try:
+            rows = _rows(records)
+        except TypeError:  # orjson.JSONEncodeError: a value JSON cannot hold
+            raise InvalidRecords(_unstorable(records)) from None
         insert = (
             f"INSERT OR REPLACE INTO {table} ({', '.join(_COLUMNS)}) "
             f"VALUES ({', '.join('?' * len(_COLUMNS))})"

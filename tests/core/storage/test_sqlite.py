@@ -17,7 +17,7 @@ from backdrop.core.query import Collect, Where
 from backdrop.core.storage import open_engine
 from backdrop.core.storage import sqlite as sqlite_module
 from backdrop.core.storage.sqlite import SQLiteEngine
-from backdrop.errors import StorageUnavailable
+from backdrop.errors import InvalidRecords, StorageUnavailable
 from tests.core.storage.contract import at, config, ids, record, returned
 
 
@@ -311,3 +311,15 @@ def test_period_columns_are_the_period_starts_of_the_timestamp(engine, path):
             expected[key] for key in PERIOD_KEYS
         ]
     assert len(stored) == len(moments)
+
+
+def test_values_json_cannot_hold_are_invalid_records_and_nothing_is_stored(engine):
+    engine.create_data_set(config("odd-values"))
+    batch = [record("fine", n=1), record("huge", n=2**70), record("lone", text="\ud800")]
+    with pytest.raises(InvalidRecords) as caught:
+        engine.save_records("odd-values", batch)
+    assert [m.split(" (")[0] for m in caught.value.messages] == [
+        "record 1: n cannot be stored",
+        "record 2: text cannot be stored",
+    ]
+    assert engine.find("odd-values", Where()) == []
