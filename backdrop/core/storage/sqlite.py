@@ -267,15 +267,17 @@ class _RecordColumns:
 
 
 def _collect_sql(
-    collect: Collect, columns: _RecordColumns
+    collect: Collect, columns: _RecordColumns, integer_sums: bool
 ) -> tuple[list[str], Callable[[tuple], tuple[Any, bool]]]:
     """Aggregate expressions for one collect's partial, and a reader turning
-    their values into (partial, saw a non-numeric value)."""
+    their values into (partial, saw a non-numeric value). Without
+    ``integer_sums``, sums are floats (for sums beyond 64-bit integers)."""
     if collect.method in ("sum", "mean"):
         value, boolean = columns.value(collect.field), columns.is_boolean(collect.field)
+        total = f"sum({value})" if integer_sums else f"sum(CAST({value} AS REAL))"
         # Strings and booleans make the query invalid, so the sum and count
         # need not leave them out: they are only used when there are none.
-        expressions = [f"sum({value})", f"max(typeof({value}) = 'text' OR {boolean})"]
+        expressions = [total, f"max(typeof({value}) = 'text' OR {boolean})"]
         if collect.method == "sum":
             return expressions, lambda cols: (cols[0], bool(cols[1]))
         expressions.append(f"count({value})")
@@ -586,6 +588,22 @@ class SQLiteEngine:
         period: str | None,
         collects: tuple[Collect, ...],
     ) -> list[dict[str, Any]]:
+        try:
+            return self._aggregate(data_set, where, group_by, period, collects, True)
+        except sqlite3.OperationalError as error:
+            if str(error) != "integer overflow":
+                raise
+            return self._aggregate(data_set, where, group_by, period, collects, False)
+
+    def _aggregate(
+        self,
+        data_set: str,
+        where: Where,
+        group_by: tuple[str, ...],
+        period: str | None,
+        collects: tuple[Collect, ...],
+        integer_sums: bool,
+    ) -> list[dict[str, Any]]:
         bind = _Params()
         columns = _RecordColumns(bind)
         clauses = _where_sql(where, bind)
@@ -603,7 +621,7 @@ class SQLiteEngine:
         selects.append("count(*)")
         readers = []
         for collect in collects:
-            expressions, reader = _collect_sql(collect, columns)
+            expressions, reader = _collect_sql(collect, columns, integer_sums)
             readers.append((collect.key, len(selects), len(expressions), reader))
             selects.extend(expressions)
         inner = ", ".join(f"{sql} AS {alias}" for alias, sql in columns.columns.items()) or "1"

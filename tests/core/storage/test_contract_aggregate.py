@@ -248,3 +248,13 @@ def test_equal_numbers_are_one_group_whatever_their_spelling(engine):
     engine.save_records(NAME, records)
     (row,) = engine.aggregate(NAME, Where(), ("v",), None, (Collect("n", "sum"),))
     assert (row["v"], row["_count"], row["n:sum"]) == (1, 2, 5)
+
+
+def test_sums_beyond_64_bit_integers_do_not_fail(engine):
+    engine.create_data_set(config(NAME))
+    big = 2**62
+    engine.save_records(
+        NAME, [record(f"r{i}", "2024-01-01T00:00:00", g="a", n=big) for i in range(3)]
+    )
+    (row,) = engine.aggregate(NAME, Where(), ("g",), None, (Collect("n", "sum"),))
+    assert row["n:sum"] == pytest.approx(3 * big)
