@@ -305,7 +305,7 @@ class SQLiteEngine:
         self._lock = threading.Lock()
         self._pid = os.getpid()
         self._generation = 0
-        self._connections: list[sqlite3.Connection] = []
+        self._connections: dict[threading.Thread, sqlite3.Connection] = {}
 
     # --- connections ---
 
@@ -314,14 +314,20 @@ class SQLiteEngine:
         pid = os.getpid()
         if pid != self._pid:
             # Forked (gunicorn): the parent's connections and lock are not ours.
-            self._pid, self._lock, self._connections = pid, threading.Lock(), []
+            self._pid, self._lock, self._connections = pid, threading.Lock(), {}
             self._generation += 1
         local = self._local
         if getattr(local, "generation", None) == (pid, self._generation):
             return local.connection
         connection = self._open()
         with self._lock:
-            self._connections.append(connection)
+            # Servers that start a thread per request would otherwise leave a
+            # connection behind for every request.
+            for thread, old in list(self._connections.items()):
+                if not thread.is_alive():
+                    old.close()
+                    del self._connections[thread]
+            self._connections[threading.current_thread()] = connection
         local.connection, local.generation = connection, (pid, self._generation)
         return connection
 
@@ -384,9 +390,9 @@ class SQLiteEngine:
 
     def close(self) -> None:
         with self._lock:
-            connections, self._connections = self._connections, []
+            connections, self._connections = self._connections, {}
             self._generation += 1
-        for connection in connections:
+        for connection in connections.values():
             connection.close()
 
     # --- data-set registry ---

@@ -5,6 +5,7 @@ the ``_timestamp`` index. The engine contract itself is in test_contract_*."""
 from __future__ import annotations
 
 import multiprocessing
+import os
 import random
 import sqlite3
 import threading
@@ -176,6 +177,24 @@ def test_threads_write_and_read_concurrently(engine):
         thread.join(timeout=60)
     assert errors == []
     assert len(engine.find("threads", Where())) == 4 * 20 * 5
+
+
+def _open_files_of(path) -> int:
+    fds = os.listdir("/proc/self/fd")
+    links = [os.path.realpath(f"/proc/self/fd/{fd}") for fd in fds]
+    return sum(1 for link in links if link.startswith(str(path)))
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="needs /proc to count open files")
+def test_connections_of_finished_threads_are_closed(engine, path):
+    """A server starting a thread per request must not leak a connection each."""
+    engine.ping()
+    for _ in range(30):
+        thread = threading.Thread(target=engine.ping)
+        thread.start()
+        thread.join(timeout=10)
+    engine.ping()
+    assert _open_files_of(path) <= 2 * 3  # two connections at most: db, -wal and -shm files
 
 
 def _write_from_child(url: str, worker: int) -> None:
