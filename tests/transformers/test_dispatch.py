@@ -3,6 +3,7 @@
 import logging
 import socket
 import time
+import uuid
 from datetime import UTC, datetime
 
 import pytest
@@ -108,3 +109,31 @@ def test_writes_succeed_while_the_broker_is_down(tmp_path, closed_port, caplog):
     assert engine.get_data_set("src") is not None
     assert len(engine.find("src", Where())) == 2
     engine.close()
+
+
+def test_closing_one_dispatcher_leaves_others_for_the_same_broker_working(caplog):
+    url = "amqp://guest:guest@127.0.0.1:5672//"
+    try:
+        socket.create_connection(("127.0.0.1", 5672), timeout=1).close()
+    except OSError:
+        pytest.skip("no RabbitMQ listening on 127.0.0.1:5672")
+    import kombu
+
+    queue = f"backdrop-test-{uuid.uuid4().hex}"
+    with kombu.Connection(url) as connection:
+        channel = connection.channel()
+        try:
+            for _ in range(2):
+                dispatcher = Enqueue(url)
+                dispatcher.celery.conf.task_default_queue = queue
+                with caplog.at_level(logging.ERROR, logger="backdrop"):
+                    dispatcher.dispatch("src", START, END)
+                dispatcher.close()
+                dispatcher.close()
+            assert caplog.records == []
+            deadline = time.monotonic() + 5  # the broker counts asynchronously
+            while channel.queue_declare(queue, passive=True).message_count < 2:
+                assert time.monotonic() < deadline, "both dispatches should be queued"
+                time.sleep(0.05)
+        finally:
+            channel.queue_delete(queue)
