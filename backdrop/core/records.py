@@ -30,10 +30,14 @@ _SCALAR_TYPES = frozenset(_SCALARS)
 
 def parse_time(value: str) -> datetime:
     """An ISO 8601 string as an aware UTC datetime; no offset means UTC.
+    Kept to the millisecond, the finest time every engine stores (MongoDB's
+    dates), so a record reads back the same on each of them.
 
     Raises ValueError for anything that is not a real date and time.
     """
     moment = datetime.fromisoformat(value)
+    if moment.microsecond % 1000:
+        moment = moment.replace(microsecond=moment.microsecond // 1000 * 1000)
     zone = moment.tzinfo
     if zone is UTC:  # "…Z", the usual case: nothing to convert
         return moment
@@ -180,6 +184,7 @@ def prepare_records(raw: Any, config: DataSetConfig, now: datetime) -> list[dict
     validator = schema_validator(config.schema)
     auto_ids = config.auto_ids
     now = now.astimezone(UTC)
+    now = now.replace(microsecond=now.microsecond // 1000 * 1000)
     prepared = []
     messages = []
     for index, record in enumerate(records):

@@ -191,3 +191,10 @@ def test_memoised_period_keys_match_the_periods_module_before_and_after_1970():
 
 def test_a_nested_time_value_is_an_invalid_value():
     assert messages({"_timestamp": {"a": 1}}) == ["record 0: _timestamp has an invalid value"]
+
+
+def test_times_are_kept_to_the_millisecond_as_every_engine_stores_them():
+    now = datetime(2024, 1, 1, 12, 0, 0, 123456, tzinfo=UTC)
+    (record,) = prepare_records({"_timestamp": "2024-01-01T00:00:00.987654Z"}, config(), now)
+    assert record["_timestamp"] == datetime(2024, 1, 1, 0, 0, 0, 987000, tzinfo=UTC)
+    assert record["_updated_at"] == datetime(2024, 1, 1, 12, 0, 0, 123000, tzinfo=UTC)

@@ -74,6 +74,12 @@ def test_the_file_is_in_wal_mode_with_the_schema(engine, path):
     assert {"data_sets", "transforms"} <= tables
 
 
+def test_commits_are_fsynced_before_a_write_returns(engine):
+    """synchronous is per connection: check the engine's own (2 = FULL)."""
+    engine.ping()
+    assert engine._connection().execute("PRAGMA synchronous").fetchone()[0] == 2
+
+
 def test_another_engine_on_the_same_file_sees_everything(engine, path):
     engine.create_data_set(config("shared"))
     engine.save_records("shared", [record("a", "2024-01-01T00:00:00", n=1)])
