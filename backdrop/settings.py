@@ -111,4 +111,3 @@ class Settings:
             except ValueError as error:
                 raise SettingsError(f"{setting.variable}={raw!r}: {error}") from None
         return cls(**values)
-
