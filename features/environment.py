@@ -10,59 +10,12 @@ from __future__ import annotations
 
 import os
 import secrets
-import socket
-import subprocess
-import sys
 import tempfile
-import time
 from pathlib import Path
 
 import requests
 
-ROOT = Path(__file__).resolve().parent.parent
-GUNICORN = Path(sys.executable).with_name("gunicorn")
-START_TIMEOUT = 30
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def start_app(name: str, env: dict[str, str], log_path: Path) -> tuple[subprocess.Popen, str]:
-    port = free_port()
-    log = log_path.open("wb")
-    process = subprocess.Popen(
-        [
-            str(GUNICORN),
-            f"backdrop.{name}:create_app()",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--workers",
-            "2",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    return process, f"http://127.0.0.1:{port}"
-
-
-def wait_until_up(process: subprocess.Popen, url: str, log_path: Path) -> None:
-    deadline = time.monotonic() + START_TIMEOUT
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"{url} exited early:\n{log_path.read_text()}")
-        try:
-            if requests.get(f"{url}/_status", timeout=5).status_code == 200:
-                return
-        except requests.RequestException:
-            pass
-        time.sleep(0.1)
-    raise RuntimeError(f"{url} did not answer /_status within {START_TIMEOUT}s")
-
+from backdrop.testing import start_app
 
 POSTGRES_SERVER = "postgresql://postgres@127.0.0.1:5432"
 
@@ -98,26 +51,15 @@ def before_all(context):
         "BACKDROP_LOG_LEVEL": "WARNING",
     }
     env.pop("BACKDROP_BROKER_URL", None)
-    context.apps = {}
-    for name in ("read", "write"):
-        log_path = tmp / f"{name}.log"
-        process, url = start_app(name, env, log_path)
-        context.apps[name] = (process, url, log_path)
-    for process, url, log_path in context.apps.values():
-        wait_until_up(process, url, log_path)
-    context.read_url = context.apps["read"][1]
-    context.write_url = context.apps["write"][1]
+    context.apps = {name: start_app(name, env, tmp / f"{name}.log") for name in ("read", "write")}
+    context.read_url = context.apps["read"].url
+    context.write_url = context.apps["write"].url
     print(f"features run against {context.database_url.split('@')[-1]}")  # noqa: T201
 
 
 def after_all(context):
-    for process, _, _ in context.apps.values():
-        process.terminate()
-    for process, _, _ in context.apps.values():
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
+    for app in context.apps.values():
+        app.stop()
     if context.scratch_database:
         _postgres(f"DROP DATABASE IF EXISTS {context.scratch_database} WITH (FORCE)")
     context.tmp.cleanup()

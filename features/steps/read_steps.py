@@ -5,9 +5,6 @@ from __future__ import annotations
 import csv
 import io
 import os
-import socket
-import subprocess
-import sys
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -16,9 +13,7 @@ import requests
 from behave import given, then, when
 
 from backdrop.core.periods import PERIOD_KEYS
-
-ROOT = Path(__file__).resolve().parents[2]
-GUNICORN = Path(sys.executable).with_name("gunicorn")
+from backdrop.testing import start_app
 
 
 def _address(context, name: str) -> str:
@@ -65,36 +60,10 @@ def step_broken_read_app(context):
     """A second read app whose SQLite file lies under a regular file."""
     blocker = Path(context.tmp.name) / "not-a-directory"
     blocker.write_text("")
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
     env = {**os.environ, "BACKDROP_DATABASE_URL": f"sqlite:///{blocker}/t.db"}
-    process = subprocess.Popen(
-        [str(GUNICORN), "backdrop.read:create_app()", "--bind", f"127.0.0.1:{port}"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-
-    def stop():
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-
-    context.add_cleanup(stop)
-    context.broken_read_url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        assert process.poll() is None, "the read app exited early"
-        try:
-            requests.get(f"{context.broken_read_url}/_status", timeout=1)
-            return
-        except requests.ConnectionError:
-            time.sleep(0.1)
-    raise AssertionError("the read app did not start within 30s")
+    app = start_app("read", env, Path(context.tmp.name) / "broken-read.log", workers=1)
+    context.add_cleanup(app.stop)
+    context.broken_read_url = app.url
 
 
 @when('I {method:w} "{path}" on that read app')

@@ -5,7 +5,6 @@ through the read app. Every wait is bounded and the worker is always killed."""
 from __future__ import annotations
 
 import os
-import signal
 import socket
 import subprocess
 import sys
@@ -16,10 +15,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+import requests
 
-from backdrop.read import create_app as create_read_app
-from backdrop.settings import Settings
-from backdrop.write import create_app as create_write_app
+from backdrop.testing import start_app, stop
 from tests.transformers.conftest import ADMIN, ADMIN_TOKEN
 
 pytestmark = pytest.mark.slow
@@ -55,21 +53,9 @@ class Worker:
     broker_url: str
     database_url: str
     log: Path
-    queue: str
 
     def output(self) -> str:
         return self.log.read_text(errors="replace")
-
-
-def stop(process: subprocess.Popen) -> None:
-    """Warm shutdown of the worker's process group, then a kill if it lingers."""
-    if process.poll() is None:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait(timeout=5)
 
 
 @pytest.fixture(scope="module", params=sorted(BROKERS))
@@ -89,10 +75,8 @@ def worker(request, tmp_path_factory):
     command = [sys.executable, "-m", "celery", "-A", "backdrop.transformers.worker", "worker"]
     command += ["--concurrency", "1", "--loglevel", "INFO"]
     command += ["--without-mingle", "--without-gossip", "--without-heartbeat"]
-    # Our own node name and queue, so concurrent test runs on one broker never
-    # take each other's tasks.
-    queue = f"backdrop-test-{uuid.uuid4().hex}"
-    command += ["--hostname", f"{queue}@%h", "--queues", queue]
+    # Our own node name; --purge drops messages an earlier run left queued.
+    command += ["--hostname", f"backdrop-test-{uuid.uuid4().hex}@%h", "--purge"]
     with log.open("w") as sink:
         process = subprocess.Popen(
             command,
@@ -102,7 +86,7 @@ def worker(request, tmp_path_factory):
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
-    running = Worker(broker_url, database_url, log, queue)
+    running = Worker(broker_url, database_url, log)
     try:
         wait_for(
             lambda: "ready." in running.output() or process.poll() is not None,
@@ -116,26 +100,47 @@ def worker(request, tmp_path_factory):
         stop(process)
 
 
-@pytest.fixture
-def apps(worker):
-    settings = Settings(
-        database_url=worker.database_url, broker_url=worker.broker_url, admin_token=ADMIN_TOKEN
-    )
-    write, read = create_write_app(settings), create_read_app(settings)
-    write.extensions["backdrop"].dispatcher.celery.conf.task_default_queue = worker.queue
-    yield write.test_client(), read.test_client()
-    write.extensions["backdrop"].dispatcher.close()
-    for app in (write, read):
-        app.extensions["backdrop"].engine.close()
+@pytest.fixture(scope="module")
+def apps(worker, tmp_path_factory):
+    """The write and read apps under gunicorn, on the worker's database and broker."""
+    directory = tmp_path_factory.mktemp("apps")
+    env = {
+        **os.environ,
+        "BACKDROP_DATABASE_URL": worker.database_url,
+        "BACKDROP_BROKER_URL": worker.broker_url,
+        "BACKDROP_ADMIN_TOKEN": ADMIN_TOKEN,
+    }
+    write = start_app("write", env, directory / "write.log", workers=1)
+    try:
+        read = start_app("read", env, directory / "read.log", workers=1)
+    except BaseException:
+        write.stop()
+        raise
+    yield HTTP(write.url), HTTP(read.url)
+    write.stop()
+    read.stop()
+
+
+@dataclass
+class HTTP:
+    """Requests to one running app, by path."""
+
+    url: str
+
+    def get(self, path: str, **kwargs) -> requests.Response:
+        return requests.get(f"{self.url}{path}", timeout=10, **kwargs)
+
+    def post(self, path: str, **kwargs) -> requests.Response:
+        return requests.post(f"{self.url}{path}", timeout=10, **kwargs)
 
 
 def setup_source(write, name: str, transforms: list[dict]) -> dict[str, str]:
     created = write.post("/data-sets", json={"name": name}, headers=ADMIN)
-    assert created.status_code == 201, created.json
+    assert created.status_code == 201, created.json()
     for transform in transforms:
         response = write.post(f"/data-sets/{name}/transforms", json=transform, headers=ADMIN)
-        assert response.status_code == 201, response.json
-    return {"Authorization": f"Bearer {created.json['bearer_token']}"}
+        assert response.status_code == 201, response.json()
+    return {"Authorization": f"Bearer {created.json()['bearer_token']}"}
 
 
 def rollup(name: str, output: str, collect: str = "value:sum") -> dict:
@@ -155,7 +160,7 @@ RECORDS = [
 
 def read_rows(read, path: str):
     response = read.get(path)
-    return response.json["data"] if response.status_code == 200 else None
+    return response.json()["data"] if response.status_code == 200 else None
 
 
 def test_the_worker_derives_records_from_a_write(apps, worker):
@@ -163,7 +168,7 @@ def test_the_worker_derives_records_from_a_write(apps, worker):
     name = "derive"
     token = setup_source(write, name, [rollup(name, "daily")])
     response = write.post(f"/data/{name}/{name}", json=RECORDS, headers=token)
-    assert (response.status_code, response.json) == (200, {"status": "ok"})
+    assert (response.status_code, response.json()) == (200, {"status": "ok"})
 
     data = wait_for(lambda: read_rows(read, f"/data/{name}/daily"), "derived records")
     summary = sorted((r["_start_at"][:10], r["stage"], r["count"], r["value_sum"]) for r in data)
@@ -180,7 +185,7 @@ def test_a_failing_transform_is_logged_by_the_worker_and_the_write_stands(apps, 
     name = "failing"
     token = setup_source(write, name, [rollup(name, "broken", "note:sum"), rollup(name, "daily")])
     response = write.post(f"/data/{name}/{name}", json=RECORDS, headers=token)
-    assert (response.status_code, response.json) == (200, {"status": "ok"})
+    assert (response.status_code, response.json()) == (200, {"status": "ok"})
     assert len(read_rows(read, f"/data/{name}/{name}")) == 3
 
     wait_for(lambda: read_rows(read, f"/data/{name}/daily"), "the working transform's records")

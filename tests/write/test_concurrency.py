@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -14,6 +13,7 @@ import requests
 
 from backdrop.core.query import Where
 from backdrop.core.storage import open_engine
+from backdrop.testing import start_app, stop
 
 pytestmark = pytest.mark.slow
 
@@ -43,38 +43,8 @@ for batch in range(batches):
 """
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def wait_until_up(process: subprocess.Popen, url: str) -> None:
-    deadline = time.monotonic() + START_TIMEOUT
-    while time.monotonic() < deadline:
-        assert process.poll() is None, "gunicorn exited early"
-        try:
-            if requests.get(f"{url}/_status", timeout=1).status_code == 200:
-                return
-        except requests.ConnectionError:
-            pass
-        time.sleep(0.1)
-    raise AssertionError(f"the write app did not start within {START_TIMEOUT}s")
-
-
-def stop(process: subprocess.Popen) -> None:
-    if process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
-
-
 def test_concurrent_batches_are_each_stored_exactly_once(tmp_path: Path):
     database_url = f"sqlite:///{tmp_path}/load.db"
-    url = f"http://127.0.0.1:{free_port()}"
     env = {
         **os.environ,
         "BACKDROP_DATABASE_URL": database_url,
@@ -82,25 +52,10 @@ def test_concurrent_batches_are_each_stored_exactly_once(tmp_path: Path):
         "BACKDROP_LOG_LEVEL": "WARNING",
     }
     env.pop("BACKDROP_BROKER_URL", None)
-    log = (tmp_path / "gunicorn.log").open("wb")
-    gunicorn = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "backdrop.write:create_app()",
-            "--bind",
-            url.removeprefix("http://"),
-            "--workers",
-            "2",
-        ],
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
+    app = start_app("write", env, tmp_path / "gunicorn.log", workers=2, timeout=START_TIMEOUT)
+    url = app.url
     clients: list[subprocess.Popen] = []
     try:
-        wait_until_up(gunicorn, url)
         created = requests.post(
             f"{url}/data-sets",
             json={"name": "load"},
@@ -130,8 +85,7 @@ def test_concurrent_batches_are_each_stored_exactly_once(tmp_path: Path):
     finally:
         for client in clients:
             stop(client)
-        stop(gunicorn)
-        log.close()
+        app.stop()
 
     engine = open_engine(database_url)
     try:
