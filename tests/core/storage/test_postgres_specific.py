@@ -9,7 +9,6 @@ reason when no server answers.
 from __future__ import annotations
 
 import os
-import socket
 import threading
 import time
 import uuid
@@ -23,6 +22,7 @@ from backdrop.core.query import Collect, Filter, PrefixFilter, Where
 from backdrop.core.storage import open_engine
 from backdrop.core.storage.postgres import PostgresEngine
 from backdrop.errors import BadRequest, Conflict, InvalidQuery, InvalidRecords, StorageUnavailable
+from tests.tcp_relay import TcpRelay
 
 SERVER_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 
@@ -109,69 +109,8 @@ def test_recovers_after_its_connections_are_killed(engine, database_url):
     assert engine.get_record("survivor", "b")["value"] == 2
 
 
-class _Proxy:
-    """A TCP relay to the server that can be switched off and on, to play a
-    database outage and restart without touching the shared server."""
-
-    def __init__(self, upstream: tuple[str, int]):
-        self.upstream = upstream
-        self.port = 0
-        self._sockets: list[socket.socket] = []
-        self._lock = threading.Lock()
-        self.start()
-
-    def start(self) -> None:
-        listener = socket.socket()
-        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        listener.bind(("127.0.0.1", self.port))
-        listener.listen()
-        self.port = listener.getsockname()[1]
-        self._track(listener)
-        threading.Thread(target=self._accept, args=(listener,), daemon=True).start()
-
-    def stop(self) -> None:
-        with self._lock:
-            sockets, self._sockets = self._sockets, []
-        for sock in sockets:
-            try:
-                sock.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
-            sock.close()
-
-    def _track(self, sock: socket.socket) -> None:
-        with self._lock:
-            self._sockets.append(sock)
-
-    def _accept(self, listener: socket.socket) -> None:
-        while True:
-            try:
-                client, _ = listener.accept()
-            except OSError:
-                return
-            server = socket.create_connection(self.upstream, timeout=3)
-            server.settimeout(None)
-            self._track(client)
-            self._track(server)
-            for source, target in ((client, server), (server, client)):
-                threading.Thread(target=self._pump, args=(source, target), daemon=True).start()
-
-    @staticmethod
-    def _pump(source: socket.socket, target: socket.socket) -> None:
-        try:
-            while data := source.recv(65536):
-                target.sendall(data)
-        except OSError:
-            pass
-        for sock in (source, target):
-            try:
-                sock.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
-
-
 def test_an_outage_is_503_and_service_resumes_when_the_server_is_back(database_url):
-    proxy = _Proxy(("127.0.0.1", 5432))
+    proxy = TcpRelay(("127.0.0.1", 5432))
     engine = PostgresEngine(database_url.replace(":5432/", f":{proxy.port}/"))
     try:
         engine.create_data_set(_config("outage"))
