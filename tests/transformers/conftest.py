@@ -5,12 +5,34 @@ from __future__ import annotations
 
 import pytest
 
+from backdrop.core import writes
+from backdrop.core.data_sets import Registry
+from backdrop.core.storage.base import StorageEngine
 from backdrop.read import create_app as create_read_app
 from backdrop.settings import Settings
 from backdrop.write import create_app as create_write_app
 
 ADMIN_TOKEN = "admin-secret"
 ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+
+
+class NoDispatch:
+    """A dispatcher that runs nothing: for seeding a source without its transforms."""
+
+    def dispatch(self, data_set, start, end):
+        return None
+
+
+def seed_source(engine: StorageEngine, days: tuple[str, str]) -> None:
+    """Create data set "src" holding one record of stage "a" and one of "b",
+    at 10:00 on each of ``days`` (YYYY-MM-DD)."""
+    data_sets = Registry(engine)
+    data_sets.create({"name": "src"})
+    records = [
+        {"_timestamp": f"{day}T10:00:00Z", "stage": stage}
+        for day, stage in zip(days, ("a", "b"), strict=True)
+    ]
+    writes.save(engine, NoDispatch(), data_sets.get("src"), records)
 
 
 @pytest.fixture

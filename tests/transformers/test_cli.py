@@ -6,10 +6,9 @@ import pytest
 from click.testing import CliRunner
 
 from backdrop.cli import main
-from backdrop.core import writes
-from backdrop.core.data_sets import Registry
 from backdrop.core.query import Where
 from backdrop.core.storage import open_engine
+from tests.transformers.conftest import seed_source
 
 ROLLUP = {
     "type": "rollup",
@@ -18,26 +17,11 @@ ROLLUP = {
 }
 
 
-class NoDispatch:
-    def dispatch(self, data_set, start, end):
-        return None
-
-
 @pytest.fixture
 def database_url(tmp_path):
     url = f"sqlite:///{tmp_path}/cli.db"
     engine = open_engine(url)
-    data_sets = Registry(engine)
-    data_sets.create({"name": "src"})
-    writes.save(
-        engine,
-        NoDispatch(),
-        data_sets.get("src"),
-        [
-            {"_timestamp": "2024-04-01T10:00:00Z", "stage": "a"},
-            {"_timestamp": "2024-04-02T10:00:00Z", "stage": "b"},
-        ],
-    )
+    seed_source(engine, ("2024-04-01", "2024-04-02"))
     engine.close()
     return url
 

@@ -5,24 +5,18 @@ import logging
 
 import pytest
 
-from backdrop.core import writes
-from backdrop.core.data_sets import Registry
 from backdrop.core.query import Where
 from backdrop.errors import StorageUnavailable
 from backdrop.settings import Settings
 from backdrop.transformers import config, runner, tasks
 from backdrop.transformers.celery_app import DISPATCH_TASK, RUN_TASK, make_celery
+from tests.transformers.conftest import seed_source
 
 WEEKLY = {
     "type": "rollup",
     "query": {"period": "week", "group_by": ["stage"]},
     "output": {"data_group": "src", "data_type": "weekly"},
 }
-
-
-class NoDispatch:
-    def dispatch(self, data_set, start, end):
-        return None
 
 
 @pytest.fixture
@@ -40,17 +34,7 @@ def worker(tmp_path):
 @pytest.fixture
 def source(worker):
     _app, engine = worker
-    data_sets = Registry(engine)
-    data_sets.create({"name": "src"})
-    writes.save(
-        engine,
-        NoDispatch(),
-        data_sets.get("src"),
-        [
-            {"_timestamp": "2024-01-01T10:00:00Z", "stage": "a"},
-            {"_timestamp": "2024-01-02T10:00:00Z", "stage": "b"},
-        ],
-    )
+    seed_source(engine, ("2024-01-01", "2024-01-02"))
     return config.add(engine, "src", WEEKLY)
 
 
