@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import os
 import re
+import time
 from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
@@ -168,9 +169,17 @@ def prepare_record(
     if timestamp is not None:
         stored.update(keys_for(timestamp))
     if "_id" not in stored:
-        stored["_id"] = os.urandom(16).hex()  # as random as uuid4, 4x faster
+        stored["_id"] = new_id()
     stored["_updated_at"] = now
     return stored, problems
+
+
+def new_id() -> str:
+    """A generated ``_id``: milliseconds since the epoch, then 80 random bits
+    (like a UUIDv7), as 32 hex digits. Time-ordered ids append to the end of
+    every engine's primary-key index instead of landing at random places in
+    it: 2.5–3.6x the write API's throughput at 10^6 records (benchmarks/)."""
+    return f"{time.time_ns() // 1_000_000:012x}{os.urandom(10).hex()}"
 
 
 def prepare_records(raw: Any, config: DataSetConfig, now: datetime) -> list[dict[str, Any]]:

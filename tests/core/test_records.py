@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import random
+import time
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
@@ -55,6 +56,14 @@ def test_generated_ids_are_distinct_and_given_ids_are_kept():
     records = prepare_records([{"a_b": 1}, {"a_b": 1}, {"_id": "x:y+z./w"}], config(), NOW)
     assert records[0]["_id"] != records[1]["_id"]
     assert records[2]["_id"] == "x:y+z./w"
+
+
+def test_generated_ids_are_time_ordered_across_batches():
+    first = prepare_records([{"a_b": 1}] * 50, config(), NOW)
+    time.sleep(0.002)
+    second = prepare_records([{"a_b": 1}] * 50, config(), NOW)
+    assert max(r["_id"] for r in first) < min(r["_id"] for r in second)
+    assert all(len(r["_id"]) == 32 for r in first + second)
 
 
 def test_times_without_offset_are_utc_and_offsets_are_converted():
