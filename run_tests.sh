@@ -15,12 +15,23 @@ echo "== ruff"
 echo "== pytest"
 "$VENV/bin/pytest" "$@"
 
+# behave's own summary says "N scenarios passed, …"; each run ends with one
+# plain "scenarios: N passed, N failed, N skipped" line for CI to read.
+run_features() {
+  local log
+  log=$(mktemp)
+  BACKDROP_TEST_ENGINE=$1 "$VENV/bin/behave" --format progress --no-capture-stderr features \
+    | tee "$log"
+  sed -n 's/^\([0-9]*\) scenarios passed, \([0-9]*\) failed, \([0-9]*\) skipped.*/scenarios: \1 passed, \2 failed, \3 skipped/p' "$log"
+  rm -f "$log"
+}
+
 echo "== behave (sqlite)"
-BACKDROP_TEST_ENGINE=sqlite "$VENV/bin/behave" --format progress --no-capture-stderr features
+run_features sqlite
 
 if "$VENV/bin/python" -c 'import socket; socket.create_connection(("127.0.0.1", 5432), 2)' 2>/dev/null; then
   echo "== behave (postgresql, real server at 127.0.0.1:5432)"
-  BACKDROP_TEST_ENGINE=postgresql "$VENV/bin/behave" --format progress --no-capture-stderr features
+  run_features postgresql
 else
   echo "== behave (postgresql) not run: nothing listens on 127.0.0.1:5432"
 fi
