@@ -44,7 +44,10 @@ def parse_time(value: str) -> datetime:
         return moment
     if zone is None:
         return moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC)
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:  # e.g. 9999-12-31T23:00:00-05:00 is past year 9999 in UTC
+        raise ValueError(f"{value} is out of range in UTC") from None
 
 
 _HOUR = PERIODS["hour"].key

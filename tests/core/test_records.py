@@ -119,6 +119,14 @@ def test_parse_time_rejects_impossible_dates():
             "2024-13-01T00:00:00Z in the _start_at field is not a valid date",
         ),
         ({"_end_at": None}, "the _end_at must be a date in the format yyyy-MM-ddT00:00:00Z"),
+        (
+            {"_timestamp": "9999-12-31T23:59:59-05:00"},
+            "9999-12-31T23:59:59-05:00 in the _timestamp field is not a valid date",
+        ),
+        (
+            {"_start_at": "0001-01-01T00:00:00+05:00"},
+            "0001-01-01T00:00:00+05:00 in the _start_at field is not a valid date",
+        ),
         ({"_id": ""}, "_id must be a non-empty string without whitespace"),
         ({"_id": "a b"}, "_id must be a non-empty string without whitespace"),
         ({"_id": 12}, "_id must be a non-empty string without whitespace"),
