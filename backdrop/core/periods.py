@@ -39,9 +39,6 @@ class Period:
             return day.replace(day=1, month=(day.month - 1) // 3 * 3 + 1)
         return day.replace(day=1, month=1)
 
-    def is_boundary(self, moment: datetime) -> bool:
-        return self.start(moment) == moment
-
     def shift(self, moment: datetime, periods: int) -> datetime:
         """``moment`` moved by a whole number of periods (negative: back)."""
         return moment + self.step * periods
@@ -58,10 +55,6 @@ class Period:
             result.append(current)
             current = self.shift(current, 1)
         return result
-
-    def count_between(self, start: datetime, end: datetime) -> int:
-        """Whole periods from the period of ``start`` to that of ``end``."""
-        return len(self.starts(start, self.start(end)))
 
 
 PERIODS: dict[str, Period] = {

@@ -140,10 +140,6 @@ COLLECT_METHODS: dict[str, CollectMethod] = {
 }
 
 
-def empty_partial(method: str) -> Any:
-    return {"sum": None, "count": 0, "set": [], "mean": [0, 0]}[method]
-
-
 @dataclass(frozen=True)
 class Query:
     """A whole read query, as parsed from the query string (SPEC 5.1)."""

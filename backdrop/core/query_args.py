@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from datetime import UTC, datetime, time
+from datetime import UTC, datetime
 from typing import Any, NoReturn, Protocol
 
 from backdrop.core.data_sets import KEY_PATTERN
@@ -46,7 +46,6 @@ DATETIME_PATTERN = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(Z|[+\- ]\d{
 # Larger limits behave the same and would overflow a database integer.
 MAX_LIMIT = 2**53
 ONE_WEEK_SECONDS = 7 * 24 * 3600
-MIDNIGHT = time(0, 0)
 
 
 class Args(Protocol):

@@ -108,15 +108,10 @@ def test_hours_across_a_day():
     assert hours == [utc(2014, 1, 1, 22), utc(2014, 1, 1, 23), utc(2014, 1, 2), utc(2014, 1, 2, 1)]
 
 
-def test_boundaries():
-    assert PERIODS["week"].is_boundary(utc(2014, 1, 6))
-    assert not PERIODS["week"].is_boundary(utc(2014, 1, 7))
-    assert not PERIODS["day"].is_boundary(utc(2014, 1, 7, 0, 0, 1))
-
-
-def test_count_between():
-    assert PERIODS["month"].count_between(utc(2014, 1, 31), utc(2014, 4, 1)) == 3
-    assert PERIODS["week"].count_between(utc(2014, 1, 6), utc(2014, 1, 12)) == 0
+def test_starts_of_boundaries_are_themselves():
+    assert PERIODS["week"].start(utc(2014, 1, 6)) == utc(2014, 1, 6)
+    assert PERIODS["week"].start(utc(2014, 1, 7)) == utc(2014, 1, 6)
+    assert PERIODS["day"].start(utc(2014, 1, 7, 0, 0, 1)) == utc(2014, 1, 7)
 
 
 def test_period_keys_of_a_timestamp():
