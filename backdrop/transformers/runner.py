@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -142,7 +142,7 @@ def run_transform(
     first, last = widen(parsed.period, start, end, now)
     if parsed.period is not None and (first is None or first >= last):
         return Run(config.name, transform["id"], None, first, last, 0)
-    query = source.run_query(transform.get("query") or {}, first, last)
+    query = replace(parsed, start_at=first, end_at=last)
     rows = reading.execute(engine, config.name, query, now)
     records = function(rows, transform.get("options") or {})
     out = output_data_set(Registry(engine), config, transform["output"])

@@ -1,13 +1,13 @@
 """A transform's read query: SPEC 5.1 parameters as a dict, parsed by the
 read side's own parser.
 
-The range is never part of the stored query: each run fills ``start_at`` and
-``end_at`` from its triggering range, and ``flatten`` is always on.
+The range is never part of the stored query: each run replaces ``start_at``
+and ``end_at`` of the parsed query with its triggering range, and ``flatten``
+is always on.
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 from backdrop.core.query import Query
@@ -18,13 +18,6 @@ from backdrop.errors import InvalidQuery
 RUN_PARAMETERS = ("start_at", "end_at", "duration", "inclusive", "format")
 # Stands in for a run's range when a stored query is checked.
 _SAMPLE_RANGE = {"start_at": "2000-01-03T00:00:00Z", "end_at": "2000-01-10T00:00:00Z"}
-
-
-def _arguments(query: dict[str, Any], start: datetime | None, end: datetime | None) -> dict:
-    arguments = {**query, "flatten": "true"}
-    if start is not None and end is not None:
-        arguments.update(start_at=start.astimezone(UTC), end_at=end.astimezone(UTC))
-    return arguments
 
 
 def parse_query(query: Any) -> Query:
@@ -42,7 +35,7 @@ def parse_query(query: Any) -> Query:
         if not values or not all(isinstance(v, str | int | float | bool) for v in values):
             raise InvalidQuery(f"query.{name} must be a string or a list of strings")
     sample = _SAMPLE_RANGE if "period" in query else {}
-    parsed = parse_args({**_arguments(query, None, None), **sample})
+    parsed = parse_args({**query, "flatten": "true", **sample})
     if not parsed.is_grouped:
         raise InvalidQuery("a transform query must group its records: add period or group_by")
     if any(collect.method == "set" for collect in parsed.collect):
@@ -51,8 +44,3 @@ def parse_query(query: Any) -> Query:
             "use field:sum, field:count or field:mean"
         )
     return parsed
-
-
-def run_query(query: dict[str, Any], start: datetime | None, end: datetime | None) -> Query:
-    """The stored query as one run reads it: flattened, over [start, end)."""
-    return parse_args(_arguments(query, start, end))
