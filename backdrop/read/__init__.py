@@ -4,23 +4,14 @@ from __future__ import annotations
 
 from flask import Flask, Response, request
 
-from backdrop.logging import configure_logging
 from backdrop.read import freshness, views
 from backdrop.settings import Settings
-from backdrop.web import headers, status
-from backdrop.web.errors import register_error_handlers
-from backdrop.web.extension import init_app
-from backdrop.web.json import OrjsonProvider
+from backdrop.web import headers
+from backdrop.web.app import base_app
 
 
 def create_app(settings: Settings | None = None) -> Flask:
-    settings = settings or Settings.from_env()
-    configure_logging(settings)
-    app = Flask(__name__, static_folder=None)
-    app.json = OrjsonProvider(app)
-    init_app(app, settings)
-    register_error_handlers(app)
-    app.register_blueprint(status.blueprint)
+    app = base_app(__name__, settings)
     app.register_blueprint(freshness.blueprint)
     app.register_blueprint(views.blueprint)
 

@@ -1,0 +1,27 @@
+"""The Flask app both factories start from: settings, logging, JSON, services,
+error handlers and ``/_status``."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from backdrop.logging import configure_logging
+from backdrop.settings import Settings
+from backdrop.web import status
+from backdrop.web.errors import register_error_handlers
+from backdrop.web.extension import init_app
+from backdrop.web.json import OrjsonProvider
+
+
+def base_app(import_name: str, settings: Settings | None, **config: object) -> Flask:
+    """A Flask app wired to ``settings`` (or the environment's). ``config`` is
+    applied before any route exists (Flask reads some keys per route)."""
+    settings = settings or Settings.from_env()
+    configure_logging(settings)
+    app = Flask(import_name, static_folder=None)
+    app.config.update(config)
+    app.json = OrjsonProvider(app)
+    init_app(app, settings)
+    register_error_handlers(app)
+    app.register_blueprint(status.blueprint)
+    return app
