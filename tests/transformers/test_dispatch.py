@@ -43,13 +43,15 @@ def test_no_broker_runs_in_process_and_a_broker_enqueues(write_engine):
     assert dispatcher._celery is None  # nothing connects until a write dispatches
 
 
+def broker_url(scheme: str, port: int) -> str:
+    if scheme == "amqp":
+        return f"amqp://guest:guest@127.0.0.1:{port}//"
+    return f"redis://127.0.0.1:{port}/0"
+
+
 @pytest.mark.parametrize("scheme", ["amqp", "redis"])
 def test_a_closed_broker_is_logged_with_the_range_to_re_run(scheme, closed_port, caplog):
-    url = (
-        f"amqp://guest:guest@127.0.0.1:{closed_port}//"
-        if scheme == "amqp"
-        else f"redis://127.0.0.1:{closed_port}/0"
-    )
+    url = broker_url(scheme, closed_port)
     began = time.monotonic()
     with caplog.at_level(logging.ERROR, logger="backdrop"):
         Enqueue(url).dispatch("src", START, END)
@@ -68,11 +70,7 @@ def test_a_closed_broker_is_logged_with_the_range_to_re_run(scheme, closed_port,
 @pytest.mark.slow  # waits out the broker timeouts (2 s amqp, 4 s redis)
 @pytest.mark.parametrize("scheme", ["amqp", "redis"])
 def test_a_broker_that_never_answers_gives_up_within_seconds(scheme, silent_port, caplog):
-    url = (
-        f"amqp://guest:guest@127.0.0.1:{silent_port}//"
-        if scheme == "amqp"
-        else f"redis://127.0.0.1:{silent_port}/0"
-    )
+    url = broker_url(scheme, silent_port)
     began = time.monotonic()
     with caplog.at_level(logging.ERROR, logger="backdrop"):
         Enqueue(url).dispatch("src", START, END)
