@@ -15,24 +15,12 @@ from typing import Any
 
 import click
 
+from backdrop.command_line import EngineContext, echo_json, engine, run, settings
 from backdrop.core.data_sets import DataSetConfig, Registry
-from backdrop.core.storage import open_engine
 from backdrop.errors import BackdropError
-from backdrop.settings import Settings, SettingsError
 from backdrop.transformers.cli import transforms
 
 PORTS = {"read": 3038, "write": 3039}
-
-
-def _settings() -> Settings:
-    try:
-        return Settings.from_env()
-    except SettingsError as error:
-        raise click.ClickException(str(error)) from None
-
-
-def _echo_json(value: Any) -> None:
-    click.echo(json.dumps(value, indent=2, sort_keys=True, default=str))
 
 
 @click.group()
@@ -47,7 +35,7 @@ def main() -> None:
 @click.option("--workers", default=2, show_default=True, help="gunicorn worker processes.")
 def serve(app: str, port: int | None, host: str, workers: int) -> None:
     """Run the read or write app under gunicorn."""
-    _settings()  # fail here, readably, on a bad BACKDROP_* variable
+    settings()  # fail here, readably, on a bad BACKDROP_* variable
     argv = [
         sys.executable,
         "-m",
@@ -61,42 +49,15 @@ def serve(app: str, port: int | None, host: str, workers: int) -> None:
     os.execv(sys.executable, argv)  # noqa: S606 - replaces this process with gunicorn
 
 
-class _RegistryContext:
-    """Opens the engine on first use and closes it when the command ends."""
-
-    def __init__(self) -> None:
-        self._registry: Registry | None = None
-
-    @property
-    def registry(self) -> Registry:
-        if self._registry is None:
-            self._registry = Registry(open_engine(_settings().database_url))
-        return self._registry
-
-    def close(self) -> None:
-        if self._registry is not None:
-            self._registry.engine.close()
-
-
 @main.group("data-sets")
 @click.pass_context
 def data_sets(ctx: click.Context) -> None:
     """Create, inspect, change and delete data sets."""
-    context = _RegistryContext()
-    ctx.obj = context
-    ctx.call_on_close(context.close)
+    EngineContext.attach(ctx)
 
 
 def _registry() -> Registry:
-    return click.get_current_context().find_object(_RegistryContext).registry
-
-
-def _run(action, *args):
-    """Call a registry action, turning its errors into a readable CLI error."""
-    try:
-        return action(*args)
-    except (BackdropError, SettingsError) as error:
-        raise click.ClickException(getattr(error, "message", str(error))) from None
+    return Registry(engine())
 
 
 def _json_object(text: str, what: str) -> dict[str, Any]:
@@ -132,17 +93,17 @@ def create(name: str, fields_: tuple[str, ...], config_json: str | None) -> None
     body = {**(_json_object(config_json, "--config") if config_json else {})}
     body.update(_assignments(fields_))
     body["name"] = name
-    config, token = _run(_registry().create, body)
-    _echo_json({**config.public(), "bearer_token": token})
+    config, token = run(_registry().create, body)
+    echo_json({**config.public(), "bearer_token": token})
 
 
 @data_sets.command("list")
 @click.option("--json", "as_json", is_flag=True, help="Print full configs as JSON.")
 def list_(as_json: bool) -> None:
     """List data sets: name and address."""
-    configs = _run(_registry().list)
+    configs = run(_registry().list)
     if as_json:
-        _echo_json([c.public() for c in configs])
+        echo_json([c.public() for c in configs])
         return
     for config in configs:
         click.echo(f"{config.name}\t/data/{config.data_group}/{config.data_type}")
@@ -152,7 +113,7 @@ def list_(as_json: bool) -> None:
 @click.argument("name")
 def show(name: str) -> None:
     """Print one data set's config (never its token)."""
-    _echo_json(_run(_registry().get, name).public())
+    echo_json(run(_registry().get, name).public())
 
 
 @data_sets.command("update")
@@ -165,7 +126,7 @@ def update(name: str, fields_: tuple[str, ...], config_json: str | None) -> None
     changes.update(_assignments(fields_))
     if not changes:
         raise click.UsageError("Nothing to change: give KEY=VALUE arguments or --config")
-    _echo_json(_run(_registry().update, name, changes).public())
+    echo_json(run(_registry().update, name, changes).public())
 
 
 @data_sets.command("delete")
@@ -174,10 +135,10 @@ def update(name: str, fields_: tuple[str, ...], config_json: str | None) -> None
 def delete(name: str, yes: bool) -> None:
     """Delete a data set and all its records."""
     registry = _registry()
-    _run(registry.get, name)
+    run(registry.get, name)
     if not yes:
         click.confirm(f"Delete {name} and all its records?", abort=True)
-    _run(registry.delete, name)
+    run(registry.delete, name)
     click.echo(f"Deleted {name}")
 
 
@@ -185,7 +146,7 @@ def delete(name: str, yes: bool) -> None:
 @click.argument("name")
 def rotate_token(name: str) -> None:
     """Replace a data set's bearer token; prints the new one (shown only now)."""
-    click.echo(_run(_registry().rotate_token, name))
+    click.echo(run(_registry().rotate_token, name))
 
 
 _CONFIG_FIELDS = {f.name for f in fields(DataSetConfig)} - {"token_hash"}
@@ -232,7 +193,7 @@ def import_(file) -> None:
     for entry in entries:
         body, ignored = stagecraft_body(entry)
         name = body.get("name")
-        if isinstance(name, str) and _run(registry.find_by_name, name) is not None:
+        if isinstance(name, str) and run(registry.find_by_name, name) is not None:
             click.echo(f"skipped {name}: already exists")
             skipped += 1
             continue

@@ -7,52 +7,13 @@ import json
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import click
 
+from backdrop.command_line import EngineContext, echo_json, engine, run
 from backdrop.core.records import parse_time
-from backdrop.core.storage import open_engine
-from backdrop.core.storage.base import StorageEngine
-from backdrop.errors import BackdropError
-from backdrop.settings import Settings, SettingsError
 from backdrop.transformers import config
 from backdrop.transformers.runner import run_all
-
-
-class _EngineContext:
-    """Opens the engine on first use and closes it when the command ends."""
-
-    def __init__(self) -> None:
-        self._engine: StorageEngine | None = None
-
-    @property
-    def engine(self) -> StorageEngine:
-        if self._engine is None:
-            try:
-                self._engine = open_engine(Settings.from_env().database_url)
-            except SettingsError as error:
-                raise click.ClickException(str(error)) from None
-        return self._engine
-
-    def close(self) -> None:
-        if self._engine is not None:
-            self._engine.close()
-
-
-def _engine() -> StorageEngine:
-    return click.get_current_context().find_object(_EngineContext).engine
-
-
-def _run(action, *args):
-    try:
-        return action(*args)
-    except BackdropError as error:
-        raise click.ClickException(error.message) from None
-
-
-def _echo_json(value: Any) -> None:
-    click.echo(json.dumps(value, indent=2, sort_keys=True, default=str))
 
 
 def _span(start: datetime | None, end: datetime | None) -> str:
@@ -74,16 +35,14 @@ def _time(value: str | None, name: str) -> datetime | None:
 @click.pass_context
 def transforms(ctx: click.Context) -> None:
     """List, add, remove and run the transforms of a data set."""
-    context = _EngineContext()
-    ctx.obj = context
-    ctx.call_on_close(context.close)
+    EngineContext.attach(ctx)
 
 
 @transforms.command("list")
 @click.argument("data_set")
 def list_command(data_set: str) -> None:
     """Show DATA_SET's transforms as JSON."""
-    _echo_json(_run(config.list_for, _engine(), data_set))
+    echo_json(run(config.list_for, engine(), data_set))
 
 
 @transforms.command("add")
@@ -105,7 +64,7 @@ def add_command(data_set: str, transform: str) -> None:
         body = json.loads(text)
     except json.JSONDecodeError as error:
         raise click.BadParameter(f"not JSON: {error}", param_hint="TRANSFORM") from None
-    _echo_json(_run(config.add, _engine(), data_set, body))
+    echo_json(run(config.add, engine(), data_set, body))
 
 
 @transforms.command("remove")
@@ -113,7 +72,7 @@ def add_command(data_set: str, transform: str) -> None:
 @click.argument("transform_id")
 def remove_command(data_set: str, transform_id: str) -> None:
     """Remove transform TRANSFORM_ID from DATA_SET."""
-    _run(config.remove, _engine(), data_set, transform_id)
+    run(config.remove, engine(), data_set, transform_id)
     click.echo(f"removed transform {transform_id} of {data_set}")
 
 
@@ -127,18 +86,18 @@ def run_command(data_set: str, start: str, end: str | None) -> None:
     finish = _time(end, "--end") or datetime.now(UTC)
     if finish < begin:
         raise click.BadParameter("must not be before --start", param_hint="--end")
-    engine = _engine()
-    _run(config.list_for, engine, data_set)
-    runs = run_all(engine, data_set, begin, finish)
-    for run in runs:
-        if run.error:
-            click.echo(f"transform {run.transform_id}: FAILED {run.error}", err=True)
+    database = engine()
+    run(config.list_for, database, data_set)
+    runs = run_all(database, data_set, begin, finish)
+    for outcome in runs:
+        if outcome.error:
+            click.echo(f"transform {outcome.transform_id}: FAILED {outcome.error}", err=True)
         else:
             click.echo(
-                f"transform {run.transform_id}: {run.records} record(s) to "
-                f"{run.output or '(nothing in range)'} over {_span(run.start, run.end)}"
+                f"transform {outcome.transform_id}: {outcome.records} record(s) to "
+                f"{outcome.output or '(nothing in range)'} over {_span(outcome.start, outcome.end)}"
             )
     if not runs:
         click.echo(f"{data_set} has no transforms")
-    if any(run.error for run in runs):
+    if any(outcome.error for outcome in runs):
         sys.exit(1)
