@@ -181,8 +181,10 @@ def run_all(
     reported in its ``Run``) and the others still run. Never raises."""
     runs = []
     try:
-        config = Registry(engine).get(data_set)
         transforms = engine.list_transforms(data_set)
+        if not transforms:  # the usual write: nothing to run, no config to load
+            return runs
+        config = Registry(engine).get(data_set)
     except Exception as error:
         log.exception(
             "could not load the transforms of %s over %s – %s; re-run: %s",
