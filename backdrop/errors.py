@@ -74,3 +74,9 @@ class StorageUnavailable(BackdropError):
 
     status = 503
     default_message = "The database is unavailable, please retry later"
+
+
+class VersionConflict(Conflict):
+    """A document changed (or appeared) since the version a writer expected."""
+
+    default_message = "The document was changed by another request; reload it and retry"

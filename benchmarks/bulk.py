@@ -74,7 +74,7 @@ def engine_rate(batches: list[list[dict]], db_path: Path, data_set: str) -> floa
         n = sum(len(batch) for batch in prepared)
         started = time.perf_counter()
         for batch in prepared:
-            engine.save_records(data_set, batch)
+            engine.records.save(data_set, batch)
         return n / (time.perf_counter() - started)
     finally:
         engine.close()
@@ -114,10 +114,10 @@ def add_history(db_path: Path, data_set: str, n: int, seed: int) -> None:
         for record in records(n, seed + 1, HISTORY_START, HISTORY_END):
             batch.append(record)
             if len(batch) == 1000:
-                engine.save_records(data_set, prepare_records(batch, config, now))
+                engine.records.save(data_set, prepare_records(batch, config, now))
                 batch = []
         if batch:
-            engine.save_records(data_set, prepare_records(batch, config, now))
+            engine.records.save(data_set, prepare_records(batch, config, now))
         engine._connection().execute("PRAGMA wal_checkpoint(TRUNCATE)")
     finally:
         engine.close()

@@ -23,6 +23,8 @@ from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
+from backdrop.core.catalog import Catalog
+
 ENGINES = ("sqlite", "mongodb", "postgresql")
 MODULES = {"sqlite": "sqlite", "mongodb": "mongodb", "postgresql": "postgres"}
 DEFAULT_POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -144,8 +146,8 @@ def mongodb_admin():
 
 
 def _wipe(engine) -> None:
-    for config in engine.list_data_sets():
-        engine.delete_data_set(config["name"])
+    for config in Catalog(engine).list():
+        Catalog(engine).delete(config["name"])
 
 
 def _sqlite(request, tmp_path):

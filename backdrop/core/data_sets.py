@@ -16,6 +16,8 @@ from typing import Any
 
 import jsonschema
 
+from backdrop.core import messages
+from backdrop.core.catalog import Catalog
 from backdrop.core.storage.base import StorageEngine
 from backdrop.errors import BadRequest, NotFound
 
@@ -136,6 +138,7 @@ class Registry:
 
     def __init__(self, engine: StorageEngine):
         self.engine = engine
+        self.catalog = Catalog(engine)
 
     def create(self, body: Any) -> tuple[DataSetConfig, str]:
         """Create a data set; returns its config and the plain token (shown once).
@@ -148,25 +151,25 @@ class Registry:
             raise BadRequest("bearer_token must be a non-empty string")
         token = token or new_token()
         config = config_from_request(body, token_hash=hash_token(token))
-        self.engine.create_data_set(config.document())
+        self.catalog.create(config.document())
         return config, token
 
     def get(self, name: str) -> DataSetConfig:
-        document = self.engine.get_data_set(name)
+        document = self.catalog.get(name)
         if document is None:
-            raise NotFound(f'No collection exists with name "{name}"')
+            raise NotFound(messages.no_data_set(name))
         return DataSetConfig.from_document(document)
 
     def find(self, data_group: str, data_type: str) -> DataSetConfig | None:
-        document = self.engine.find_data_set(data_group, data_type)
+        document = self.catalog.find(data_group, data_type)
         return None if document is None else DataSetConfig.from_document(document)
 
     def find_by_name(self, name: str) -> DataSetConfig | None:
-        document = self.engine.get_data_set(name)
+        document = self.catalog.get(name)
         return None if document is None else DataSetConfig.from_document(document)
 
     def list(self) -> list[DataSetConfig]:
-        return [DataSetConfig.from_document(d) for d in self.engine.list_data_sets()]
+        return [DataSetConfig.from_document(d) for d in self.catalog.list()]
 
     def update(self, name: str, changes: Any) -> DataSetConfig:
         if not isinstance(changes, dict):
@@ -177,7 +180,7 @@ class Registry:
         _check_fields(changes)
         current = self.get(name)
         updated = DataSetConfig.from_document({**current.document(), **changes})
-        self.engine.update_data_set(name, updated.document())
+        self.catalog.update(name, updated.document())
         return updated
 
     def rotate_token(self, name: str) -> str:
@@ -185,9 +188,9 @@ class Registry:
         token = new_token()
         document = {**current.document(), "token_hash": hash_token(token)}
         updated = DataSetConfig.from_document(document)
-        self.engine.update_data_set(name, updated.document())
+        self.catalog.update(name, updated.document())
         return token
 
     def delete(self, name: str) -> None:
-        if not self.engine.delete_data_set(name):
-            raise NotFound(f'No collection exists with name "{name}"')
+        if not self.catalog.delete(name):
+            raise NotFound(messages.no_data_set(name))

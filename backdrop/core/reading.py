@@ -38,13 +38,15 @@ def execute(
 ) -> list[dict[str, Any]]:
     """The response rows of ``query`` over the data set named ``data_set``."""
     if not query.is_grouped:
-        return engine.find(data_set, query.where, query.sort_by, query.limit)
+        return engine.records.find(data_set, query.where, query.sort_by, query.limit)
     if query.period is None:
-        rows = engine.aggregate(data_set, query.where, query.group_by, None, query.collect)
+        rows = engine.records.aggregate(data_set, query.where, query.group_by, None, query.collect)
         return shaping.grouped(rows, query)
     where = time_range(engine, data_set, query, now or datetime.now(UTC))
     periods = period_spans(query.period, where)
-    rows = engine.aggregate(data_set, where, query.group_by, query.period.name, query.collect)
+    rows = engine.records.aggregate(
+        data_set, where, query.group_by, query.period.name, query.collect
+    )
     if not query.group_by:
         return shaping.period_series(rows, periods, shaping.Collects(query.collect))
     groups = len({shaping.group_key(row, query.group_by) for row in rows})
@@ -139,7 +141,7 @@ def nearest_timestamp(
     sort = Sort("_timestamp", descending=backward)
     limit = 1
     while True:
-        records = engine.find(data_set, where, sort, limit)
+        records = engine.records.find(data_set, where, sort, limit)
         for record in records:
             if all(record.get(field) is not None for field in group_by):
                 return record["_timestamp"]

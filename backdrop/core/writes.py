@@ -77,7 +77,7 @@ def save(
     records = prepare_records(body, config, now or _now())
     if not records:
         return 0
-    engine.save_records(config.name, records, config.capped_size)
+    engine.records.save(config.name, records, config.capped_size)
     span = time_range(records)
     _audit("write", config, len(records), span)
     _dispatch(dispatcher, config, span)
@@ -94,7 +94,7 @@ def _as_raw(record: dict[str, Any]) -> dict[str, Any]:
 
 
 def _record(engine: StorageEngine, config: DataSetConfig, record_id: str) -> dict[str, Any]:
-    record = engine.get_record(config.name, record_id)
+    record = engine.records.get(config.name, record_id)
     if record is None:
         raise NotFound(f"No record with _id '{record_id}' in data set '{config.name}'")
     return record
@@ -120,7 +120,7 @@ def patch(
     except InvalidRecords as error:
         raise InvalidRecords([m.removeprefix("record 0: ") for m in error.messages]) from None
     record["_id"] = record_id  # auto_ids must not move a patched record
-    engine.save_records(config.name, [record], config.capped_size)
+    engine.records.save(config.name, [record], config.capped_size)
     span = time_range([current, record])
     _audit("patch", config, 1, span)
     _dispatch(dispatcher, config, span)
@@ -131,7 +131,7 @@ def delete(
 ) -> None:
     """Delete one record; its time range is re-derived by the transforms."""
     current = _record(engine, config, record_id)
-    if not engine.delete_record(config.name, record_id):
+    if not engine.records.delete(config.name, record_id):
         raise NotFound(f"No record with _id '{record_id}' in data set '{config.name}'")
     span = time_range([current])
     _audit("delete", config, 1, span)
@@ -139,7 +139,7 @@ def delete(
 
 
 def empty(engine: StorageEngine, config: DataSetConfig) -> None:
-    engine.empty(config.name)
+    engine.records.empty(config.name)
     _audit("empty", config, 0, None)
 
 

@@ -23,7 +23,7 @@ def out_of_date(
     for config in configs:
         if config.max_age_expected is None:
             continue
-        last_updated = engine.last_updated(config.name)
+        last_updated = engine.records.last_updated(config.name)
         if last_updated is None:
             continue
         age = int((now - last_updated).total_seconds())

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from backdrop.core.catalog import Catalog
 from backdrop.core.data_sets import KEY_PATTERN, NAME_PATTERN, Registry
 from backdrop.core.storage.base import StorageEngine
 from backdrop.errors import BadRequest, InvalidQuery, NotFound
@@ -87,16 +88,16 @@ def add(engine: StorageEngine, data_set: str, body: Any) -> dict[str, Any]:
         config.data_type,
     ):
         raise BadRequest("output must be another data set than the transform's source")
-    transform_id = engine.add_transform(data_set, transform)
+    transform_id = Catalog(engine).add_transform(data_set, transform)
     return {"id": transform_id, **transform}
 
 
 def list_for(engine: StorageEngine, data_set: str) -> list[dict[str, Any]]:
     Registry(engine).get(data_set)
-    return engine.list_transforms(data_set)
+    return Catalog(engine).list_transforms(data_set)
 
 
 def remove(engine: StorageEngine, data_set: str, transform_id: str) -> None:
     Registry(engine).get(data_set)
-    if not engine.remove_transform(data_set, transform_id):
+    if not Catalog(engine).remove_transform(data_set, transform_id):
         raise NotFound(f"No transform with id '{transform_id}' for data set '{data_set}'")

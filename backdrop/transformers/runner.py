@@ -19,6 +19,7 @@ from typing import Any
 import orjson
 
 from backdrop.core import reading
+from backdrop.core.catalog import Catalog
 from backdrop.core.data_sets import DataSetConfig, Registry
 from backdrop.core.periods import Period
 from backdrop.core.records import prepare_records
@@ -148,7 +149,7 @@ def run_transform(
     out = output_data_set(Registry(engine), config, transform["output"])
     body = output_records(config.name, transform, parsed.group_by, records)
     if body:
-        engine.save_records(out.name, prepare_records(body, out, now), out.capped_size)
+        engine.records.save(out.name, prepare_records(body, out, now), out.capped_size)
     return Run(config.name, transform["id"], out.name, first, last, len(body))
 
 
@@ -181,7 +182,7 @@ def run_all(
     reported in its ``Run``) and the others still run. Never raises."""
     runs = []
     try:
-        transforms = engine.list_transforms(data_set)
+        transforms = Catalog(engine).list_transforms(data_set)
         if not transforms:  # the usual write: nothing to run, no config to load
             return runs
         config = Registry(engine).get(data_set)

@@ -14,6 +14,7 @@ from datetime import datetime
 
 from celery import Celery, Task
 
+from backdrop.core.catalog import Catalog
 from backdrop.core.data_sets import Registry
 from backdrop.core.records import parse_time
 from backdrop.core.storage import open_engine
@@ -74,7 +75,7 @@ def register(app: Celery, settings: Settings) -> None:
         """Queue one run task per transform of ``data_set``, on the queue the
         dispatch came from (so workers of separate queues stay separate)."""
         queue = (self.request.delivery_info or {}).get("routing_key")
-        transforms = engine(settings).list_transforms(data_set)
+        transforms = Catalog(engine(settings)).list_transforms(data_set)
         for transform in transforms:
             run.apply_async((data_set, transform["id"], start, end), queue=queue)
         return len(transforms)
@@ -85,7 +86,7 @@ def register(app: Celery, settings: Settings) -> None:
         store = engine(settings)
         config = Registry(store).find_by_name(data_set)
         transform = next(
-            (t for t in store.list_transforms(data_set) if t["id"] == transform_id), None
+            (t for t in Catalog(store).list_transforms(data_set) if t["id"] == transform_id), None
         )
         if config is None or transform is None:
             log.info("transform %s of %s no longer exists; skipped", transform_id, data_set)

@@ -2,6 +2,7 @@
 
 from datetime import UTC, datetime
 
+from backdrop.core.catalog import Catalog
 from backdrop.core.query import COLLECT_METHODS, Filter, Where, sorted_set
 
 
@@ -24,7 +25,7 @@ def test_mean_partials_merge_across_periods():
 
 
 def test_a_huge_number_filter_matches_nothing_rather_than_failing(engine):
-    engine.create_data_set({"name": "huge", "data_group": "huge", "data_type": "huge"})
+    Catalog(engine).create({"name": "huge", "data_group": "huge", "data_type": "huge"})
     now = datetime(2024, 1, 1, tzinfo=UTC)
-    engine.save_records("huge", [{"_id": "a", "_updated_at": now, "x": 5}])
-    assert engine.find("huge", Where(filters=(Filter("x", "1e300"),))) == []
+    engine.records.save("huge", [{"_id": "a", "_updated_at": now, "x": 5}])
+    assert engine.records.find("huge", Where(filters=(Filter("x", "1e300"),))) == []

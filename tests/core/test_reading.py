@@ -30,11 +30,11 @@ class CountingEngine:
 
     def find(self, *args, **kwargs):
         self.calls.append("find")
-        return self.engine.find(*args, **kwargs)
+        return self.engine.records.find(*args, **kwargs)
 
     def aggregate(self, *args, **kwargs):
         self.calls.append("aggregate")
-        return self.engine.aggregate(*args, **kwargs)
+        return self.engine.records.aggregate(*args, **kwargs)
 
 
 @pytest.fixture
@@ -43,7 +43,7 @@ def store(tmp_path):
     config, _ = Registry(engine).create({"name": "visits"})
 
     def seed(records: list[dict[str, Any]]) -> None:
-        engine.save_records("visits", prepare_records(records, config, NOW))
+        engine.records.save("visits", prepare_records(records, config, NOW))
 
     engine.seed = seed
     yield engine

@@ -39,7 +39,7 @@ def data_set(app):
         created, _ = backdrop.registry.create({"name": name, **config})
         if records:
             prepared = prepare_records(records, created, now or datetime.now(UTC))
-            backdrop.engine.save_records(name, prepared)
+            backdrop.engine.records.save(name, prepared)
         return created
 
     return make

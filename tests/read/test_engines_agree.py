@@ -86,7 +86,7 @@ QUERIES = [
 
 def seed(engine) -> None:
     config, _ = Registry(engine).create({"name": "agree"})
-    engine.save_records("agree", prepare_records(RECORDS, config, NOW))
+    engine.records.save("agree", prepare_records(RECORDS, config, NOW))
 
 
 def answer(engine, query_string: str) -> bytes:

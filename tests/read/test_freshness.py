@@ -68,5 +68,5 @@ def test_the_newest_write_counts(client, app, data_set):
 
     backdrop = app.extensions["backdrop"]
     config = backdrop.registry.get("mixed")
-    backdrop.engine.save_records("mixed", prepare_records([{"count": 2}], config, ago(hours=1)))
+    backdrop.engine.records.save("mixed", prepare_records([{"count": 2}], config, ago(hours=1)))
     assert client.get("/_status/data-sets").json["status"] == "ok"

@@ -159,7 +159,7 @@ def test_etag_and_not_modified(client, visits):
 
 def test_etag_changes_with_the_data(client, app, visits):
     etag = client.get("/visits").headers["ETag"]
-    app.extensions["backdrop"].engine.delete_record("visits", "a1")
+    app.extensions["backdrop"].engine.records.delete("visits", "a1")
     response = client.get("/visits", headers={"If-None-Match": etag})
     assert response.status_code == 200
     assert response.headers["ETag"] != etag

@@ -39,7 +39,7 @@ def run(database_url):
 def stored(database_url, name):
     engine = open_engine(database_url)
     try:
-        return engine.find(name, Where())
+        return engine.records.find(name, Where())
     finally:
         engine.close()
 

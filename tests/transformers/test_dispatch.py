@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 
 import pytest
 
+from backdrop.core.catalog import Catalog
 from backdrop.core.query import Where
 from backdrop.settings import Settings
 from backdrop.transformers.dispatch import Enqueue, InProcess, make_dispatcher
@@ -104,8 +105,8 @@ def test_writes_succeed_while_the_broker_is_down(tmp_path, closed_port, caplog):
     ), messages
     # The write itself was committed.
     engine = app.extensions["backdrop"].engine
-    assert engine.get_data_set("src") is not None
-    assert len(engine.find("src", Where())) == 2
+    assert Catalog(engine).get("src") is not None
+    assert len(engine.records.find("src", Where())) == 2
     engine.close()
 
 

@@ -73,7 +73,7 @@ def test_rollup_and_rate_outputs(engine, source):
     assert runs[0].start == datetime(2024, 1, 1, tzinfo=UTC)
     assert runs[0].end == datetime(2024, 1, 15, tzinfo=UTC)
 
-    weekly = engine.find("src_weekly", Where())
+    weekly = engine.records.find("src_weekly", Where())
     summary = sorted(
         (
             r["_timestamp"].date().isoformat(),
@@ -91,7 +91,7 @@ def test_rollup_and_rate_outputs(engine, source):
         ("2024-01-08", "start", 0, None, None),
     ]
     assert {r["service"] for r in weekly} == {"tax"}
-    rates = sorted((r["_start_at"], r["rate"]) for r in engine.find("src_rate", Where()))
+    rates = sorted((r["_start_at"], r["rate"]) for r in engine.records.find("src_rate", Where()))
     assert rates == [
         (datetime(2024, 1, 1, tzinfo=UTC), 4 / 7.5),
         (datetime(2024, 1, 8, tzinfo=UTC), 1.0),
@@ -100,7 +100,7 @@ def test_rollup_and_rate_outputs(engine, source):
 
     again = run_all(engine, "src", START, END, now=NOW)
     assert [r.records for r in again] == [4, 2]
-    assert sorted(r["_id"] for r in engine.find("src_weekly", Where())) == sorted(
+    assert sorted(r["_id"] for r in engine.records.find("src_weekly", Where())) == sorted(
         r["_id"] for r in weekly
     )
 
@@ -126,7 +126,7 @@ def test_two_sources_into_one_output_keep_their_own_records(engine, source):
             },
         )
         run_all(engine, name, START, START, now=NOW)
-    stored = engine.find("all_weekly", Where())
+    stored = engine.records.find("all_weekly", Where())
     assert sorted((r["source"], r["stage"], r["count"]) for r in stored) == [
         ("other", "start", 1),
         ("src", "done", 1),

@@ -5,6 +5,7 @@ import logging
 
 import pytest
 
+from backdrop.core.catalog import Catalog
 from backdrop.core.query import Where
 from backdrop.errors import StorageUnavailable
 from backdrop.settings import Settings
@@ -44,7 +45,7 @@ def test_dispatch_runs_each_transform(worker, source):
         "src", "2024-01-01T10:00:00+00:00", "2024-01-02T10:00:00Z"
     )
     assert result.get() == 1
-    stored = engine.find("src_weekly", Where())
+    stored = engine.records.find("src_weekly", Where())
     assert sorted((r["stage"], r["count"]) for r in stored) == [("a", 1), ("b", 1)]
 
 
@@ -69,12 +70,12 @@ def test_a_transient_failure_is_retried(worker, source, monkeypatch, caplog):
     failures = [r.getMessage() for r in caplog.records if "failed over" in r.getMessage()]
     assert len(failures) == 2
     assert "(attempt 1)" in failures[0] and "(attempt 2)" in failures[1]
-    assert len(engine.find("src_weekly", Where())) == 2
+    assert len(engine.records.find("src_weekly", Where())) == 2
 
 
 def test_a_broken_config_is_not_retried(worker, source, caplog):
     app, engine = worker
-    broken = engine.add_transform("src", {**WEEKLY, "type": "not-installed"})
+    broken = Catalog(engine).add_transform("src", {**WEEKLY, "type": "not-installed"})
     with caplog.at_level(logging.ERROR, logger="backdrop"):
         result = app.tasks[RUN_TASK].delay(
             "src", broken, "2024-01-01T10:00:00Z", "2024-01-02T10:00:00Z"
@@ -83,7 +84,7 @@ def test_a_broken_config_is_not_retried(worker, source, caplog):
     attempts = [r for r in caplog.records if "failed over" in r.getMessage()]
     assert len(attempts) == 1
     assert f"transform {broken} (not-installed) of src failed" in attempts[0].getMessage()
-    assert engine.get_data_set("src_weekly") is None
+    assert Catalog(engine).get("src_weekly") is None
 
 
 def test_the_retry_policy(worker):
@@ -97,7 +98,7 @@ def test_the_retry_policy(worker):
 
 def test_a_removed_transform_is_skipped(worker, source):
     app, engine = worker
-    engine.remove_transform("src", source["id"])
+    Catalog(engine).remove_transform("src", source["id"])
     assert (
         app.tasks[RUN_TASK]
         .delay("src", source["id"], "2024-01-01T10:00:00Z", "2024-01-02T10:00:00Z")

@@ -82,6 +82,6 @@ def stored(app):
     """Every record of a data set, straight from the engine."""
 
     def read(name: str = "things") -> list[dict]:
-        return app.extensions["backdrop"].engine.find(name, Where())
+        return app.extensions["backdrop"].engine.records.find(name, Where())
 
     return read

@@ -89,7 +89,7 @@ def test_concurrent_batches_are_each_stored_exactly_once(tmp_path: Path):
 
     engine = open_engine(database_url)
     try:
-        records = engine.find("load", Where())
+        records = engine.records.find("load", Where())
     finally:
         engine.close()
     ids = [record["_id"] for record in records]

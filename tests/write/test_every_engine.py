@@ -34,7 +34,7 @@ def api(engine, tmp_path):
 
 
 def ids(engine) -> list[str]:
-    return sorted(r["_id"] for r in engine.find("things", Where()))
+    return sorted(r["_id"] for r in engine.records.find("things", Where()))
 
 
 def test_batches_replace_by_id_and_invalid_batches_store_nothing(api, engine):
@@ -45,7 +45,7 @@ def test_batches_replace_by_id_and_invalid_batches_store_nothing(api, engine):
     bad = [{"_id": "new", "value": 1}, {"_id": "r1", "bad-key": 1}]
     assert client.post(URL, json=bad, headers=auth).status_code == 400
     assert ids(engine) == [f"r{i}" for i in range(5)]
-    assert engine.get_record("things", "r0")["value"] == 99
+    assert engine.records.get("things", "r0")["value"] == 99
 
 
 def test_patch_recomputes_period_keys(api, engine):
@@ -53,7 +53,7 @@ def test_patch_recomputes_period_keys(api, engine):
     client.post(URL, json={"_id": "a", "_timestamp": "2024-01-01T00:00:00Z"}, headers=auth)
     response = client.patch(f"{URL}/a", json={"_timestamp": "2024-05-05T00:00:00Z"}, headers=auth)
     assert response.status_code == 200
-    rows = engine.aggregate("things", Where(), (), "month", ())
+    rows = engine.records.aggregate("things", Where(), (), "month", ())
     assert [row["_start_at"] for row in rows] == [datetime(2024, 5, 1, tzinfo=UTC)]
 
 

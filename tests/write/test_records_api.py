@@ -145,7 +145,9 @@ def test_patch_merges_revalidates_and_recomputes_period_keys(app, client, auth, 
     (record,) = stored()
     assert record["_id"] == "a" and record["value"] == 5 and record["width"] == 2
     assert record["_timestamp"] == datetime(2024, 6, 15, 10, tzinfo=UTC)
-    grouped = app.extensions["backdrop"].engine.aggregate("things", Where(), (), "month", ())
+    grouped = app.extensions["backdrop"].engine.records.aggregate(
+        "things", Where(), (), "month", ()
+    )
     assert [row["_start_at"] for row in grouped] == [datetime(2024, 6, 1, tzinfo=UTC)]
 
 

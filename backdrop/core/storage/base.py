@@ -1,9 +1,17 @@
-"""The storage contract: one interface every engine implements identically.
+"""The storage contract: two stores every engine implements identically.
 
-``tests/core/storage`` runs the same contract suite against every reachable
-engine. Engines know nothing of HTTP, query strings or response shapes.
+- ``RecordStore`` keeps each data set's records and answers queries over them
+  inside the database (SPEC 3, 5.3, 9).
+- ``DocumentStore`` keeps every kind of metadata as JSON documents by
+  ``(kind, id)`` with optimistic versioning: data-set configs, transforms,
+  upload history, dashboards, sources and their runs, settings. A new kind of
+  metadata is a new ``kind`` string, never a new engine method.
 
-Records handed to ``save_records`` are prepared by ``backdrop.core.records``:
+``tests/core/storage`` runs one contract suite against every reachable engine.
+Engines know nothing of HTTP, query strings, response shapes or the rules of
+the kinds they store (``backdrop.core.data_sets`` owns those of data sets).
+
+Records handed to ``RecordStore.save`` are prepared by ``backdrop.core.records``:
 a flat dict of JSON values plus
 
 - ``_id``: str, always present;
@@ -13,100 +21,95 @@ a flat dict of JSON values plus
   ``backdrop.core.periods.PERIOD_KEYS`` (``_hour_start_at`` … ``_year_start_at``),
   aware UTC datetimes used for grouping only.
 
-Records returned by ``find`` and ``get_record`` are the same dicts, with the
-time fields as aware UTC datetimes and *without* the period keys.
+Records returned by ``find`` and ``get`` are the same dicts, with the time
+fields as aware UTC datetimes and *without* the period keys.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Protocol, TypeAlias, runtime_checkable
 
 from backdrop.core.query import Collect, Sort, Where
 
 TIME_FIELDS = ("_timestamp", "_updated_at", "_start_at", "_end_at")
 
+Record: TypeAlias = dict[str, Any]
+"""One record: a flat mapping of field names to JSON values and datetimes."""
+
+Row: TypeAlias = dict[str, Any]
+"""One row of an aggregate: group values, ``_start_at``, ``_count``, partials."""
+
+JSONObject: TypeAlias = dict[str, Any]
+"""A JSON object: str keys; str, int, float, bool, None, list or dict values."""
+
+FilterValue: TypeAlias = str | int | bool
+
+
+@dataclass(frozen=True)
+class Document:
+    """A stored document: its address, version (1 on creation, +1 per put),
+    the time of its last put (aware UTC) and its JSON body."""
+
+    kind: str
+    id: str
+    version: int
+    body: JSONObject
+    updated_at: datetime
+
 
 @runtime_checkable
-class StorageEngine(Protocol):
-    """A storage engine. Every method may raise ``StorageUnavailable`` (503) when
-    the database cannot be reached; engines reconnect by themselves later.
+class RecordStore(Protocol):
+    """The records of every data set, one storage area (table, collection) each."""
 
-    Connections are opened lazily, per process (so gunicorn can fork after the
-    app is built), and schema, tables and indexes are created on first use.
-    """
+    def create(self, data_set: str) -> None:
+        """Prepare storage for a new data set's records (tables, indexes), first
+        dropping whatever an earlier data set of the same name left behind."""
 
-    scheme: str  # "sqlite", "mongodb" or "postgresql"
+    def drop(self, data_set: str) -> None:
+        """Remove the data set's records and their storage. No error if none."""
 
-    def ping(self) -> None:
-        """Raise ``StorageUnavailable`` unless the database answers."""
-
-    def close(self) -> None:
-        """Release this process's connections."""
-
-    # --- data-set registry: plain JSON documents owned by core.data_sets ---
-
-    def create_data_set(self, config: dict[str, Any]) -> None:
-        """Store a new config (keys include ``name``, ``data_group``, ``data_type``)
-        and prepare its record storage. Raise ``Conflict`` with a message if the
-        name or the (data_group, data_type) pair is taken."""
-
-    def get_data_set(self, name: str) -> dict[str, Any] | None:
-        """The stored config, or None."""
-
-    def find_data_set(self, data_group: str, data_type: str) -> dict[str, Any] | None:
-        """The config at that address, or None."""
-
-    def list_data_sets(self) -> list[dict[str, Any]]:
-        """Every config, sorted by name."""
-
-    def update_data_set(self, name: str, config: dict[str, Any]) -> None:
-        """Replace the stored config of ``name`` (its name never changes). Raise
-        ``Conflict`` if the new address belongs to another data set and
-        ``NotFound`` if ``name`` does not exist."""
-
-    def delete_data_set(self, name: str) -> bool:
-        """Remove the config, its transforms and all its records. False if unknown."""
-
-    # --- transforms (SPEC 7), plain JSON documents ---
-
-    def add_transform(self, data_set: str, transform: dict[str, Any]) -> str:
-        """Store a transform for ``data_set`` and return its new id (a string)."""
-
-    def list_transforms(self, data_set: str) -> list[dict[str, Any]]:
-        """The data set's transforms, oldest first, each with an ``id`` key."""
-
-    def remove_transform(self, data_set: str, transform_id: str) -> bool:
-        """Delete one transform. False if there is none with that id."""
-
-    # --- records ---
-
-    def save_records(
-        self, data_set: str, records: list[dict[str, Any]], capped_size: int | None = 0
+    def save(
+        self,
+        data_set: str,
+        records: list[Record],
+        capped_size: int | None = 0,
+        *,
+        replace: bool = False,
     ) -> None:
         """Store the batch atomically (all or nothing) and durably before
-        returning. A record whose ``_id`` exists replaces it. With a positive
-        ``capped_size`` (bytes of stored records), the oldest records by
-        ``_updated_at`` are then dropped until the rest fit."""
+        returning. A record whose ``_id`` exists replaces it. With ``replace``,
+        every record already stored is deleted in the same transaction, so a
+        reader sees the old records or the new ones, never a mix or nothing.
+        With a positive ``capped_size`` (bytes of stored records), the oldest
+        records by ``_updated_at`` are then dropped until the rest fit. Values an
+        engine cannot store raise ``InvalidRecords`` naming record and key."""
 
-    def get_record(self, data_set: str, record_id: str) -> dict[str, Any] | None:
+    def get(self, data_set: str, record_id: str) -> Record | None:
         """One record by ``_id``, or None."""
 
-    def delete_record(self, data_set: str, record_id: str) -> bool:
+    def delete(self, data_set: str, record_id: str) -> bool:
         """Delete one record. False if there is none with that id."""
 
     def empty(self, data_set: str) -> None:
-        """Delete every record of the data set (the data set itself stays)."""
+        """Delete every record of the data set (its storage stays)."""
+
+    def count(self, data_set: str) -> int:
+        """How many records the data set holds (0 for an unknown data set)."""
 
     def last_updated(self, data_set: str) -> datetime | None:
         """The newest ``_updated_at`` of the data set's records, or None."""
 
     def find(
         self, data_set: str, where: Where, sort: Sort | None = None, limit: int | None = None
-    ) -> list[dict[str, Any]]:
+    ) -> list[Record]:
         """Matching records, sorted by ``sort`` (then ``_id``), else by
         ``_timestamp`` then ``_id``; missing values sort as null, and nulls come
-        first ascending, last descending. ``limit`` cuts after sorting."""
+        first ascending, last descending. ``limit`` cuts after sorting. The
+        record nearest a time is ``find`` with a time bound, a sort and limit 1
+        (the sliding rule of ``backdrop.core.reading`` uses it that way)."""
 
     def aggregate(
         self,
@@ -115,7 +118,7 @@ class StorageEngine(Protocol):
         group_by: tuple[str, ...],
         period: str | None,
         collects: tuple[Collect, ...],
-    ) -> list[dict[str, Any]]:
+    ) -> list[Row]:
         """Group matching records inside the database.
 
         One row per distinct combination of the ``group_by`` fields' values and,
@@ -128,3 +131,56 @@ class StorageEngine(Protocol):
         order. ``sum``/``mean`` over a value that is neither a number nor null
         (booleans included) raise ``InvalidQuery("invalid collect function")``.
         Integer sums stay integers."""
+
+
+@runtime_checkable
+class DocumentStore(Protocol):
+    """JSON documents by ``(kind, id)``, with optimistic versioning.
+
+    ``kind`` is a short lowercase name (``data_set``, ``transform``, ``upload``,
+    ``dashboard``…); ``id`` a string of at most 200 characters. Concurrent
+    writers of one document use ``expected_version``: of two puts expecting the
+    same version, exactly one succeeds and the other raises ``VersionConflict``.
+    """
+
+    def get(self, kind: str, id: str) -> Document | None:
+        """The document, or None."""
+
+    def list(self, kind: str, filters: Mapping[str, FilterValue] | None = None) -> list[Document]:
+        """Every document of ``kind`` whose body has each ``filters`` key at the
+        top level with exactly that value (``True`` never equals ``1``), sorted
+        by id."""
+
+    def put(
+        self, kind: str, id: str, body: JSONObject, expected_version: int | None = None
+    ) -> Document:
+        """Store ``body`` and return the stored document (version + 1).
+
+        ``expected_version``: None writes unconditionally (create or replace);
+        0 creates only, raising ``VersionConflict`` if the document exists; n
+        replaces only a stored version n, else ``VersionConflict``."""
+
+    def delete(self, kind: str, id: str, expected_version: int | None = None) -> bool:
+        """Delete the document; False if there is none. With ``expected_version``
+        a stored document of another version raises ``VersionConflict``."""
+
+
+@runtime_checkable
+class StorageEngine(Protocol):
+    """One database: its record store and its document store.
+
+    Every method of either store may raise ``StorageUnavailable`` (503) when the
+    database cannot be reached; engines reconnect by themselves later.
+    Connections are opened lazily, per process (so gunicorn can fork after the
+    app is built), and schema is created on first use.
+    """
+
+    scheme: str  # "sqlite", "mongodb" or "postgresql"
+    records: RecordStore
+    documents: DocumentStore
+
+    def ping(self) -> None:
+        """Raise ``StorageUnavailable`` unless the database answers."""
+
+    def close(self) -> None:
+        """Release this process's connections."""

@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from backdrop.core.catalog import Catalog
 from backdrop.core.query import Collect, Filter, PrefixFilter, Where, sorted_set
 from backdrop.errors import InvalidQuery
 from tests.core.storage.contract import at, config, record
@@ -47,14 +48,14 @@ JANUARY = Where(start=at("2024-01-01T00:00:00"), end=at("2024-02-01T00:00:00"))
 
 @pytest.fixture
 def stored(engine):
-    engine.create_data_set(config(NAME))
-    engine.save_records(NAME, RECORDS)
+    Catalog(engine).create(config(NAME))
+    engine.records.save(NAME, RECORDS)
     return engine
 
 
 def rows(engine, where=EVERYTHING, group_by=(), period=None, collects=()) -> list[dict[str, Any]]:
     """The engine's rows in a fixed order, with set partials sorted."""
-    result = engine.aggregate(NAME, where, tuple(group_by), period, tuple(collects))
+    result = engine.records.aggregate(NAME, where, tuple(group_by), period, tuple(collects))
     for row in result:
         for key, value in row.items():
             if key.endswith(":set"):
@@ -223,12 +224,12 @@ def test_count_and_set_of_text_and_booleans_are_fine(stored):
 
 
 def test_group_values_keep_their_json_types(engine):
-    engine.create_data_set(config(NAME))
+    Catalog(engine).create(config(NAME))
     values = [1, "1", True, 2.5, "true", False, 0]
-    engine.save_records(
+    engine.records.save(
         NAME, [record(f"r{i}", "2024-01-01T00:00:00", v=v, w=v) for i, v in enumerate(values)]
     )
-    result = engine.aggregate(NAME, Where(), ("v",), None, (Collect("w", "set"),))
+    result = engine.records.aggregate(NAME, Where(), ("v",), None, (Collect("w", "set"),))
     groups = sorted((type(r["v"]).__name__, repr(r["v"]), r["_count"]) for r in result)
     assert groups == sorted((type(v).__name__, repr(v), 1) for v in values)
     for row in result:
@@ -237,24 +238,24 @@ def test_group_values_keep_their_json_types(engine):
 
 
 def test_aggregating_nothing_gives_no_rows(engine):
-    engine.create_data_set(config(NAME))
-    assert engine.aggregate(NAME, Where(), ("region",), None, ()) == []
-    assert engine.aggregate(NAME, Where(), (), "week", (Collect("v", "sum"),)) == []
+    Catalog(engine).create(config(NAME))
+    assert engine.records.aggregate(NAME, Where(), ("region",), None, ()) == []
+    assert engine.records.aggregate(NAME, Where(), (), "week", (Collect("v", "sum"),)) == []
 
 
 def test_equal_numbers_are_one_group_whatever_their_spelling(engine):
-    engine.create_data_set(config(NAME))
+    Catalog(engine).create(config(NAME))
     records = [record("int", "2024-01-01T00:00:00", v=1, n=2), record("float", v=1.0, n=3)]
-    engine.save_records(NAME, records)
-    (row,) = engine.aggregate(NAME, Where(), ("v",), None, (Collect("n", "sum"),))
+    engine.records.save(NAME, records)
+    (row,) = engine.records.aggregate(NAME, Where(), ("v",), None, (Collect("n", "sum"),))
     assert (row["v"], row["_count"], row["n:sum"]) == (1, 2, 5)
 
 
 def test_sums_beyond_64_bit_integers_do_not_fail(engine):
-    engine.create_data_set(config(NAME))
+    Catalog(engine).create(config(NAME))
     big = 2**62
-    engine.save_records(
+    engine.records.save(
         NAME, [record(f"r{i}", "2024-01-01T00:00:00", g="a", n=big) for i in range(3)]
     )
-    (row,) = engine.aggregate(NAME, Where(), ("g",), None, (Collect("n", "sum"),))
+    (row,) = engine.records.aggregate(NAME, Where(), ("g",), None, (Collect("n", "sum"),))
     assert row["n:sum"] == pytest.approx(3 * big)

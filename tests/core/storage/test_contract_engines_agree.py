@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from backdrop.core.catalog import Catalog
 from backdrop.core.query import Collect, Filter, PrefixFilter, Sort, Where, sorted_set
 from tests.core.storage.contract import at, config, record
 
@@ -89,13 +90,13 @@ def _normal_rows(rows: list[dict[str, Any]]) -> list[Any]:
 
 
 def _answers(engine) -> dict[str, Any]:
-    engine.create_data_set(config(NAME))
-    engine.save_records(NAME, _records())
+    Catalog(engine).create(config(NAME))
+    engine.records.save(NAME, _records())
     answers = {}
     for n, (where, sort, limit) in enumerate(FINDS):
-        answers[f"find {n}"] = _typed(engine.find(NAME, where, sort, limit))
+        answers[f"find {n}"] = _typed(engine.records.find(NAME, where, sort, limit))
     for n, (where, group_by, period, collects) in enumerate(AGGREGATES):
-        rows = engine.aggregate(NAME, where, group_by, period, collects)
+        rows = engine.records.aggregate(NAME, where, group_by, period, collects)
         answers[f"aggregate {n}"] = _normal_rows(rows)
     return answers
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from backdrop.core.catalog import Catalog
 from backdrop.core.query import Filter, PrefixFilter, Sort, Where
 from tests.core.storage.contract import at, config, ids, record, returned
 
@@ -21,13 +22,13 @@ RECORDS = [
 
 @pytest.fixture
 def stored(engine):
-    engine.create_data_set(config(NAME))
-    engine.save_records(NAME, RECORDS)
+    Catalog(engine).create(config(NAME))
+    engine.records.save(NAME, RECORDS)
     return engine
 
 
 def found(engine, **where) -> list[str]:
-    return ids(engine.find(NAME, Where(**where)))
+    return ids(engine.records.find(NAME, Where(**where)))
 
 
 def equal(field: str, value: str) -> dict:
@@ -151,6 +152,6 @@ def test_limit_cuts_after_sorting(stored):
 
 
 def test_a_data_set_without_records_finds_nothing(engine):
-    engine.create_data_set(config("empty-one"))
-    assert engine.find("empty-one", Where()) == []
-    assert engine.find("empty-one", Where(**equal("x", "1")), Sort("x"), 5) == []
+    Catalog(engine).create(config("empty-one"))
+    assert engine.records.find("empty-one", Where()) == []
+    assert engine.records.find("empty-one", Where(**equal("x", "1")), Sort("x"), 5) == []

@@ -22,6 +22,7 @@ import pymongo
 import pytest
 from pymongo import monitoring
 
+from backdrop.core.catalog import Catalog
 from backdrop.core.periods import PERIOD_KEYS, period_keys
 from backdrop.core.query import Collect, Filter, Where
 from backdrop.core.storage import open_engine
@@ -69,9 +70,9 @@ def _record(record_id: str, timestamp: datetime | None = None, **fields) -> dict
 
 
 def test_records_live_in_a_collection_named_after_the_data_set(mongo):
-    mongo.engine.create_data_set(_config("visits"))
+    Catalog(mongo).create(_config("visits"))
     moment = datetime(2024, 5, 8, 13, 30, tzinfo=UTC)
-    mongo.engine.save_records("visits", [_record("a", moment, count=3)])
+    mongo.engine.records.save("visits", [_record("a", moment, count=3)])
 
     assert "_backdrop_data_sets" in mongo.db.list_collection_names()
     stored = mongo.db["visits"].find_one({"_id": "a"})
@@ -79,11 +80,11 @@ def test_records_live_in_a_collection_named_after_the_data_set(mongo):
     assert stored["_timestamp"] == moment
     assert stored["_week_start_at"] == datetime(2024, 5, 6, tzinfo=UTC)
     assert all(isinstance(stored[key], datetime) for key in PERIOD_KEYS)
-    assert "_week_start_at" not in mongo.engine.get_record("visits", "a")
+    assert "_week_start_at" not in mongo.engine.records.get("visits", "a")
 
 
 def test_indexes_are_created_on_first_use(mongo):
-    mongo.engine.create_data_set(_config("visits"))
+    Catalog(mongo).create(_config("visits"))
 
     record_indexes = [
         [k for k, _ in i["key"]] for i in mongo.db["visits"].index_information().values()
@@ -99,10 +100,10 @@ def test_indexes_are_created_on_first_use(mongo):
 
 
 def test_deleting_a_data_set_drops_its_collection(mongo):
-    mongo.engine.create_data_set(_config("visits"))
-    mongo.engine.save_records("visits", [_record("a")])
+    Catalog(mongo).create(_config("visits"))
+    mongo.engine.records.save("visits", [_record("a")])
 
-    assert mongo.engine.delete_data_set("visits") is True
+    assert Catalog(mongo).delete("visits") is True
     assert "visits" not in mongo.db.list_collection_names()
 
 
@@ -113,27 +114,27 @@ def test_json_schema_keys_that_are_not_bson_field_names_round_trip(mongo):
         "properties": {"x": {"$ref": "#/definitions/a.b"}},
     }
     config = {**_config("visits"), "schema": schema}
-    mongo.engine.create_data_set(config)
+    Catalog(mongo).create(config)
 
-    assert mongo.engine.get_data_set("visits") == config
-    assert mongo.engine.find_data_set("visits", "visits") == config
-    assert mongo.engine.list_data_sets() == [config]
+    assert Catalog(mongo).get("visits") == config
+    assert Catalog(mongo).find("visits", "visits") == config
+    assert Catalog(mongo).list() == [config]
 
 
 def test_transform_options_with_dotted_and_dollar_keys_round_trip(mongo):
-    mongo.engine.create_data_set(_config("visits"))
+    Catalog(mongo).create(_config("visits"))
     transform = {"type": "mapping", "options": {"mapping": {"a.b": "c", "$d": "e"}}}
 
-    first = mongo.engine.add_transform("visits", transform)
-    second = mongo.engine.add_transform("visits", {"type": "rate"})
+    first = Catalog(mongo).add_transform("visits", transform)
+    second = Catalog(mongo).add_transform("visits", {"type": "rate"})
 
     assert int(second) > int(first)
-    assert mongo.engine.list_transforms("visits") == [
+    assert Catalog(mongo).list_transforms("visits") == [
         {**transform, "id": first},
         {"type": "rate", "id": second},
     ]
-    assert mongo.engine.remove_transform("visits", f" {first}") is False
-    assert mongo.engine.remove_transform("visits", "not-a-number") is False
+    assert Catalog(mongo).remove_transform("visits", f" {first}") is False
+    assert Catalog(mongo).remove_transform("visits", "not-a-number") is False
 
 
 @pytest.mark.parametrize(
@@ -151,32 +152,32 @@ def test_the_database_name_comes_from_the_url_path(url, database):
 
 
 def test_an_integer_beyond_64_bits_rejects_the_whole_batch(mongo):
-    mongo.engine.create_data_set(_config("visits"))
+    Catalog(mongo).create(_config("visits"))
 
     with pytest.raises(InvalidRecords) as raised:
-        mongo.engine.save_records("visits", [_record("ok", n=1), _record("big", n=2**63)])
+        mongo.engine.records.save("visits", [_record("ok", n=1), _record("big", n=2**63)])
 
     assert raised.value.messages == [
         "big: n cannot be stored (MongoDB can only handle up to 8-byte ints)"
     ]
-    assert mongo.engine.find("visits", Where()) == []
+    assert mongo.engine.records.find("visits", Where()) == []
 
 
 def test_a_number_filter_never_matches_a_boolean(mongo):
-    mongo.engine.create_data_set(_config("flags"))
-    mongo.engine.save_records(
+    Catalog(mongo).create(_config("flags"))
+    mongo.engine.records.save(
         "flags", [_record("int", v=1), _record("float", v=1.0), _record("bool", v=True)]
     )
 
-    ones = mongo.engine.find("flags", Where(filters=(Filter("v", "1"),)))
-    trues = mongo.engine.find("flags", Where(filters=(Filter("v", "true"),)))
+    ones = mongo.engine.records.find("flags", Where(filters=(Filter("v", "1"),)))
+    trues = mongo.engine.records.find("flags", Where(filters=(Filter("v", "true"),)))
 
     assert [r["_id"] for r in ones] == ["float", "int"]
     assert [r["_id"] for r in trues] == ["bool"]
 
 
 def test_capped_size_counts_bson_bytes_and_keeps_the_newest(mongo):
-    mongo.engine.create_data_set(_config("capped"))
+    Catalog(mongo).create(_config("capped"))
     start = datetime(2024, 1, 1, tzinfo=UTC)
     records = [
         {**_record(f"r{i}", v="x" * 50), "_updated_at": start + timedelta(minutes=i)}
@@ -184,10 +185,10 @@ def test_capped_size_counts_bson_bytes_and_keeps_the_newest(mongo):
     ]
     three = sum(len(bson.encode(record)) for record in records[3:])
 
-    mongo.engine.save_records("capped", records[:4])
-    mongo.engine.save_records("capped", records[4:], capped_size=three)
+    mongo.engine.records.save("capped", records[:4])
+    mongo.engine.records.save("capped", records[4:], capped_size=three)
 
-    kept = mongo.engine.find("capped", Where())
+    kept = mongo.engine.records.find("capped", Where())
     assert sorted(r["_id"] for r in kept) == ["r3", "r4", "r5"]
 
 
@@ -195,11 +196,11 @@ def test_capped_size_counts_bson_bytes_and_keeps_the_newest(mongo):
 def test_times_are_utc_even_from_a_client_without_tz_aware():
     engine = MongoEngine("mongodb://localhost/naive", client=mongomock.MongoClient())
     moment = datetime(2024, 5, 8, 13, 30, tzinfo=UTC)
-    engine.create_data_set(_config("visits"))
-    engine.save_records("visits", [_record("a", moment, kind="x")])
+    Catalog(engine).create(_config("visits"))
+    engine.records.save("visits", [_record("a", moment, kind="x")])
 
-    (record,) = engine.find("visits", Where())
-    (row,) = engine.aggregate("visits", Where(), ("kind",), "day", (Collect("_timestamp"),))
+    (record,) = engine.records.find("visits", Where())
+    (row,) = engine.records.aggregate("visits", Where(), ("kind",), "day", (Collect("_timestamp"),))
 
     assert record["_timestamp"] == moment and record["_timestamp"].tzinfo is UTC
     assert record["_updated_at"].tzinfo is UTC
@@ -212,12 +213,12 @@ def test_times_are_utc_even_from_a_client_without_tz_aware():
     "call",
     [
         lambda engine: engine.ping(),
-        lambda engine: engine.list_data_sets(),
-        lambda engine: engine.create_data_set(_config("visits")),
-        lambda engine: engine.save_records("visits", [_record("a")]),
-        lambda engine: engine.find("visits", Where()),
-        lambda engine: engine.aggregate("visits", Where(), ("a",), None, ()),
-        lambda engine: engine.last_updated("visits"),
+        lambda engine: Catalog(engine).list(),
+        lambda engine: Catalog(engine).create(_config("visits")),
+        lambda engine: engine.records.save("visits", [_record("a")]),
+        lambda engine: engine.records.find("visits", Where()),
+        lambda engine: engine.records.aggregate("visits", Where(), ("a",), None, ()),
+        lambda engine: engine.records.last_updated("visits"),
     ],
 )
 def test_an_unreachable_server_is_storage_unavailable(call):
@@ -238,7 +239,7 @@ def test_an_unresolvable_srv_name_is_storage_unavailable():
     engine = MongoEngine("mongodb+srv://backdrop-test.invalid/backdrop?connectTimeoutMS=2000")
 
     with pytest.raises(StorageUnavailable) as raised:
-        engine.list_data_sets()
+        Catalog(engine).list()
 
     assert raised.value.message.startswith("The database is unavailable (MongoDB: ")
     engine.close()
@@ -306,11 +307,11 @@ def recorded():
 @needs_real_server
 def test_grouping_runs_in_the_database(recorded):
     engine, recorder = recorded
-    engine.create_data_set(_config("visits"))
-    engine.save_records("visits", [_record(str(i), kind=i % 2, v=i) for i in range(100)])
+    Catalog(engine).create(_config("visits"))
+    engine.records.save("visits", [_record(str(i), kind=i % 2, v=i) for i in range(100)])
     recorder.commands.clear()
 
-    rows = engine.aggregate("visits", Where(), ("kind",), None, (Collect("v", "sum"),))
+    rows = engine.records.aggregate("visits", Where(), ("kind",), None, (Collect("v", "sum"),))
 
     assert sorted((row["kind"], row["v:sum"]) for row in rows) == [(0, 2450), (1, 2500)]
     (command,) = [c for name, c in recorder.commands if name == "aggregate"]
@@ -322,10 +323,10 @@ def test_a_batch_on_a_replica_set_is_one_transaction(recorded):
     engine, recorder = recorded
     if not engine._supports_transactions():
         pytest.skip("the server at BACKDROP_TEST_MONGODB_URL is standalone")
-    engine.create_data_set(_config("visits"))
+    Catalog(engine).create(_config("visits"))
     recorder.commands.clear()
 
-    engine.save_records("visits", [_record("a"), _record("b")], capped_size=10_000)
+    engine.records.save("visits", [_record("a"), _record("b")], capped_size=10_000)
 
     names = [name for name, _ in recorder.commands]
     assert "commitTransaction" in names

@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 import psycopg
 import pytest
 
+from backdrop.core.catalog import Catalog
 from backdrop.core.periods import period_keys
 from backdrop.core.query import Collect, Filter, PrefixFilter, Where
 from backdrop.core.storage import open_engine
@@ -49,8 +50,8 @@ def engine(database_url):
     """This module's own PostgresEngine (overrides the parametrised contract fixture)."""
     engine = PostgresEngine(database_url)
     yield engine
-    for name in [config["name"] for config in engine.list_data_sets()]:
-        engine.delete_data_set(name)
+    for name in [config["name"] for config in Catalog(engine).list()]:
+        Catalog(engine).delete(name)
     engine.close()
 
 
@@ -85,15 +86,15 @@ def test_unreachable_server_is_storage_unavailable_quickly():
         assert "PostgreSQL" in raised.value.message
         assert raised.value.status == 503
         with pytest.raises(StorageUnavailable):
-            engine.list_data_sets()
+            Catalog(engine).list()
         assert time.monotonic() - started < 4
     finally:
         engine.close()
 
 
 def test_recovers_after_its_connections_are_killed(engine, database_url):
-    engine.create_data_set(_config("survivor"))
-    engine.save_records("survivor", [_record("a", value=1)])
+    Catalog(engine).create(_config("survivor"))
+    engine.records.save("survivor", [_record("a", value=1)])
     name = database_url.rsplit("/", 1)[1]
     with _admin() as admin:
         killed = admin.execute(
@@ -104,31 +105,31 @@ def test_recovers_after_its_connections_are_killed(engine, database_url):
     assert killed >= 1
     # The pool's checkout check notices the dead connections and replaces them.
     engine.ping()
-    assert engine.get_record("survivor", "a")["value"] == 1
-    engine.save_records("survivor", [_record("b", value=2)])
-    assert engine.get_record("survivor", "b")["value"] == 2
+    assert engine.records.get("survivor", "a")["value"] == 1
+    engine.records.save("survivor", [_record("b", value=2)])
+    assert engine.records.get("survivor", "b")["value"] == 2
 
 
 def test_an_outage_is_503_and_service_resumes_when_the_server_is_back(database_url):
     proxy = TcpRelay(("127.0.0.1", 5432))
     engine = PostgresEngine(database_url.replace(":5432/", f":{proxy.port}/"))
     try:
-        engine.create_data_set(_config("outage"))
-        engine.save_records("outage", [_record("a", value=1)])
+        Catalog(engine).create(_config("outage"))
+        engine.records.save("outage", [_record("a", value=1)])
 
         proxy.stop()  # the server "goes away": every connection drops
         started = time.monotonic()
         for _ in range(3):
             with pytest.raises(StorageUnavailable):
-                engine.get_record("outage", "a")
+                engine.records.get("outage", "a")
         assert time.monotonic() - started < 6  # at most one pool wait, then fast
 
         proxy.start()  # the server "restarts" on the same port
         started = time.monotonic()
-        assert engine.get_record("outage", "a")["value"] == 1
+        assert engine.records.get("outage", "a")["value"] == 1
         assert time.monotonic() - started < 2  # not after the pool's reconnection backoff
-        engine.save_records("outage", [_record("b", value=2)])
-        assert engine.get_record("outage", "b")["value"] == 2
+        engine.records.save("outage", [_record("b", value=2)])
+        assert engine.records.get("outage", "b")["value"] == 2
     finally:
         engine.close()
         proxy.stop()
@@ -147,7 +148,7 @@ def test_schema_creation_is_safe_under_concurrent_first_use(database_url):
 
     def first_use(engine: PostgresEngine) -> None:
         try:
-            engine.list_data_sets()
+            Catalog(engine).list()
         except BaseException as error:  # noqa: BLE001 - reported by the assert below
             failures.append(error)
 
@@ -182,12 +183,12 @@ def test_indexes_on_data_set_and_time_exist(engine, database_url):
 
 @pytest.mark.filterwarnings("ignore:This process .* is multi-threaded:DeprecationWarning")
 def test_a_forked_process_opens_its_own_connections(engine):
-    engine.create_data_set(_config("forked"))
+    Catalog(engine).create(_config("forked"))
     pid = os.fork()
     if pid == 0:  # child: must not reuse the parent's sockets
         code = 1
         try:
-            engine.save_records("forked", [_record("child", value=7)])
+            engine.records.save("forked", [_record("child", value=7)])
             code = 0
         finally:
             os._exit(code)
@@ -203,87 +204,87 @@ def test_a_forked_process_opens_its_own_connections(engine):
         pytest.fail("child process did not finish in 30 s")
     assert os.waitstatus_to_exitcode(status) == 0
     # The parent's pool still works after the child exited.
-    assert engine.get_record("forked", "child")["value"] == 7
+    assert engine.records.get("forked", "child")["value"] == 7
 
 
 def test_duplicate_name_and_address_conflict_with_messages(engine):
-    engine.create_data_set(_config("first", "group", "type"))
+    Catalog(engine).create(_config("first", "group", "type"))
     with pytest.raises(Conflict, match='A data set named "first" already exists'):
-        engine.create_data_set(_config("first", "other", "other"))
+        Catalog(engine).create(_config("first", "other", "other"))
     with pytest.raises(
         Conflict, match='"first" already has data_group "group" and data_type "type"'
     ):
-        engine.create_data_set(_config("second", "group", "type"))
-    engine.create_data_set(_config("second", "g2", "t2"))
+        Catalog(engine).create(_config("second", "group", "type"))
+    Catalog(engine).create(_config("second", "g2", "t2"))
     with pytest.raises(Conflict, match='"first" already has'):
-        engine.update_data_set("second", _config("second", "group", "type"))
-    assert engine.get_data_set("second")["data_group"] == "g2"
+        Catalog(engine).update("second", _config("second", "group", "type"))
+    assert Catalog(engine).get("second")["data_group"] == "g2"
 
 
 def test_field_names_and_values_are_parameters_not_sql(engine):
-    engine.create_data_set(_config("safe"))
-    engine.save_records("safe", [_record("a", name="O'Brien")])
+    Catalog(engine).create(_config("safe"))
+    engine.records.save("safe", [_record("a", name="O'Brien")])
     hostile = "x'); DROP TABLE backdrop_records; --"
-    assert engine.find("safe", Where(filters=(Filter(hostile, "1"),))) == []
-    assert engine.aggregate("safe", Where(), (hostile,), None, ()) == []
-    found = engine.find("safe", Where(filters=(Filter("name", "O'Brien"),)))
+    assert engine.records.find("safe", Where(filters=(Filter(hostile, "1"),))) == []
+    assert engine.records.aggregate("safe", Where(), (hostile,), None, ()) == []
+    found = engine.records.find("safe", Where(filters=(Filter("name", "O'Brien"),)))
     assert [r["_id"] for r in found] == ["a"]
 
 
 def test_prefix_is_literal_text_not_a_like_pattern(engine):
-    engine.create_data_set(_config("prefixes"))
-    engine.save_records(
+    Catalog(engine).create(_config("prefixes"))
+    engine.records.save(
         "prefixes",
         [_record("a", code="50%off"), _record("b", code="500"), _record("c", code="a_b")],
     )
     for prefix, expected in (("50%", ["a"]), ("a_", ["c"]), ("%", []), ("_", [])):
-        found = engine.find("prefixes", Where(prefixes=(PrefixFilter("code", prefix),)))
+        found = engine.records.find("prefixes", Where(prefixes=(PrefixFilter("code", prefix),)))
         assert [r["_id"] for r in found] == expected, prefix
 
 
 def test_numbers_keep_their_json_types_through_jsonb(engine):
-    engine.create_data_set(_config("numbers"))
+    Catalog(engine).create(_config("numbers"))
     when = datetime(2024, 1, 1, tzinfo=UTC)
-    engine.save_records(
+    engine.records.save(
         "numbers",
         [
             _record("a", when, n=2, x=1.5, big=2**62, huge=1e20),
             _record("b", when, n=3, x=2.5, big=2**62, huge=1.5e300),
         ],
     )
-    record = engine.get_record("numbers", "a")
+    record = engine.records.get("numbers", "a")
     assert (type(record["n"]), type(record["x"]), record["big"]) == (int, float, 2**62)
     collects = tuple(Collect(f, "sum") for f in ("n", "x", "big", "huge"))
-    (row,) = engine.aggregate("numbers", Where(), (), "day", collects)
+    (row,) = engine.records.aggregate("numbers", Where(), (), "day", collects)
     assert row["n:sum"] == 5 and type(row["n:sum"]) is int
     assert row["x:sum"] == 4.0 and type(row["x:sum"]) is float
     assert row["big:sum"] == 2**63
     assert row["huge:sum"] == 1.5e300 and type(row["huge:sum"]) is float
     # A filter's number may be an integer too big for 64 bits.
-    assert engine.find("numbers", Where(filters=(Filter("huge", "1e300"),))) == []
-    found = engine.find("numbers", Where(filters=(Filter("huge", "1e20"),)))
+    assert engine.records.find("numbers", Where(filters=(Filter("huge", "1e300"),))) == []
+    found = engine.records.find("numbers", Where(filters=(Filter("huge", "1e20"),)))
     assert [r["_id"] for r in found] == ["a"]
 
 
 def test_sum_over_booleans_is_an_invalid_collect(engine):
-    engine.create_data_set(_config("flags"))
-    engine.save_records("flags", [_record("a", flag=True, kind="x")])
+    Catalog(engine).create(_config("flags"))
+    engine.records.save("flags", [_record("a", flag=True, kind="x")])
     with pytest.raises(InvalidQuery, match="invalid collect function"):
-        engine.aggregate("flags", Where(), ("kind",), None, (Collect("flag", "mean"),))
+        engine.records.aggregate("flags", Where(), ("kind",), None, (Collect("flag", "mean"),))
 
 
 def test_capped_size_keeps_newest_records_within_the_byte_budget(engine, database_url):
-    engine.create_data_set(_config("capped"))
+    Catalog(engine).create(_config("capped"))
     base = datetime(2024, 1, 1, tzinfo=UTC)
     for i in range(10):
         record = _record(f"r{i}", payload="x" * 100)
         record["_updated_at"] = base.replace(minute=i)
-        engine.save_records("capped", [record], capped_size=500)
+        engine.records.save("capped", [record], capped_size=500)
     with psycopg.connect(database_url) as conn:
         stored = conn.execute(
             "SELECT sum(pg_column_size(data)) FROM backdrop_records WHERE data_set = 'capped'"
         ).fetchone()[0]
-    remaining = sorted(r["_id"] for r in engine.find("capped", Where()))
+    remaining = sorted(r["_id"] for r in engine.records.find("capped", Where()))
     assert stored <= 500
     assert 1 <= len(remaining) < 10
     assert remaining == [f"r{i}" for i in range(10 - len(remaining), 10)]
@@ -292,32 +293,32 @@ def test_capped_size_keeps_newest_records_within_the_byte_budget(engine, databas
 def test_nul_characters_are_a_clear_bad_request_not_a_crash(engine):
     """PostgreSQL text and JSONB cannot hold NUL: writes say so per record,
     reads treat such text as matching nothing, nothing is half-written."""
-    engine.create_data_set(_config("nul"))
+    Catalog(engine).create(_config("nul"))
     good = _record("good", value="fine")
     with pytest.raises(InvalidRecords) as raised:
-        engine.save_records("nul", [good, _record("bad", value="a\x00b"), _record("x\x00")])
+        engine.records.save("nul", [good, _record("bad", value="a\x00b"), _record("x\x00")])
     assert raised.value.messages == [
         "record 1: value cannot be stored: its value contains a NUL character",
         "record 2: _id cannot be stored: its value contains a NUL character",
     ]
-    assert engine.find("nul", Where()) == []
+    assert engine.records.find("nul", Where()) == []
 
-    engine.save_records("nul", [good])
-    assert engine.find("nul", Where(filters=(Filter("value", "fine\x00"),))) == []
-    assert engine.find("nul", Where(prefixes=(PrefixFilter("value", "\x00"),))) == []
-    assert engine.find("nul", Where(filters=(Filter("va\x00lue", "fine"),))) == []
-    assert engine.aggregate("nul", Where(), ("va\x00lue",), None, ()) == []
-    assert engine.get_record("nul", "good\x00") is None
-    assert engine.delete_record("nul", "good\x00") is False
-    assert engine.find_data_set("nul\x00", "nul") is None
-    assert engine.get_data_set("nul\x00") is None
+    engine.records.save("nul", [good])
+    assert engine.records.find("nul", Where(filters=(Filter("value", "fine\x00"),))) == []
+    assert engine.records.find("nul", Where(prefixes=(PrefixFilter("value", "\x00"),))) == []
+    assert engine.records.find("nul", Where(filters=(Filter("va\x00lue", "fine"),))) == []
+    assert engine.records.aggregate("nul", Where(), ("va\x00lue",), None, ()) == []
+    assert engine.records.get("nul", "good\x00") is None
+    assert engine.records.delete("nul", "good\x00") is False
+    assert Catalog(engine).find("nul\x00", "nul") is None
+    assert Catalog(engine).get("nul\x00") is None
     with pytest.raises(BadRequest, match="cannot store"):
-        engine.add_transform("nul", {"type": "rollup\x00"})
-    assert [r["_id"] for r in engine.find("nul", Where())] == ["good"]
+        Catalog(engine).add_transform("nul", {"type": "rollup\x00"})
+    assert [r["_id"] for r in engine.records.find("nul", Where())] == ["good"]
 
 
 def test_concurrent_batches_sharing_ids_neither_deadlock_nor_duplicate(engine, database_url):
-    engine.create_data_set(_config("busy"))
+    Catalog(engine).create(_config("busy"))
     ids = [f"r{i:03d}" for i in range(200)]
     failures: list[BaseException] = []
 
@@ -339,4 +340,4 @@ def test_concurrent_batches_sharing_ids_neither_deadlock_nor_duplicate(engine, d
     for thread in threads:
         thread.join(timeout=60)
     assert failures == []
-    assert sorted(r["_id"] for r in engine.find("busy", Where())) == ids
+    assert sorted(r["_id"] for r in engine.records.find("busy", Where())) == ids

@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from backdrop.core.catalog import Catalog
 from backdrop.core.periods import PERIOD_KEYS, period_keys
 from backdrop.core.query import Collect, Where
 from backdrop.core.storage import open_engine
@@ -38,7 +39,7 @@ def test_absolute_url_creates_missing_parent_directories(tmp_path):
     target = tmp_path / "deep" / "er" / "backdrop.db"
     engine = open_engine(f"sqlite:///{target}")  # sqlite:////tmp/… : four slashes
     assert isinstance(engine, SQLiteEngine)
-    engine.create_data_set(config("made"))
+    Catalog(engine).create(config("made"))
     engine.close()
     assert target.is_file()
 
@@ -81,8 +82,8 @@ def test_commits_are_fsynced_before_a_write_returns(engine):
 
 
 def test_another_engine_on_the_same_file_sees_everything(engine, path):
-    engine.create_data_set(config("shared"))
-    engine.save_records("shared", [record("a", "2024-01-01T00:00:00", n=1)])
+    Catalog(engine).create(config("shared"))
+    engine.records.save("shared", [record("a", "2024-01-01T00:00:00", n=1)])
     other = SQLiteEngine(f"sqlite:///{path}")
     assert other.get_data_set("shared") == config("shared")
     assert other.find("shared", Where()) == [returned(record("a", "2024-01-01T00:00:00", n=1))]
@@ -90,32 +91,32 @@ def test_another_engine_on_the_same_file_sees_everything(engine, path):
 
 
 def test_records_of_a_data_set_never_written_read_as_empty(engine):
-    assert engine.find("never-written", Where()) == []
-    assert engine.aggregate("never-written", Where(), ("x",), "week", ()) == []
-    assert engine.get_record("never-written", "a") is None
-    assert engine.last_updated("never-written") is None
-    assert engine.delete_record("never-written", "a") is False
-    engine.empty("never-written")
+    assert engine.records.find("never-written", Where()) == []
+    assert engine.records.aggregate("never-written", Where(), ("x",), "week", ()) == []
+    assert engine.records.get("never-written", "a") is None
+    assert engine.records.last_updated("never-written") is None
+    assert engine.records.delete("never-written", "a") is False
+    engine.records.empty("never-written")
 
 
 def test_a_records_table_is_created_on_first_write_if_missing(engine):
-    engine.save_records("no-config-yet", [record("a", n=1)])
-    assert engine.get_record("no-config-yet", "a")["n"] == 1
+    engine.records.save("no-config-yet", [record("a", n=1)])
+    assert engine.records.get("no-config-yet", "a")["n"] == 1
 
 
 def test_a_failure_in_the_middle_of_a_batch_rolls_it_back(engine):
-    engine.create_data_set(config("atomic"))
-    engine.save_records("atomic", [record("kept", n=1)])
+    Catalog(engine).create(config("atomic"))
+    engine.records.save("atomic", [record("kept", n=1)])
     batch = [
         record("kept", n=2),
         record("new", n=3),
         {**record("broken", n=4), "_updated_at": None},
     ]
     with pytest.raises(sqlite3.IntegrityError):  # _updated_at is NOT NULL
-        engine.save_records("atomic", batch)
-    assert engine.find("atomic", Where()) == [returned(record("kept", n=1))]
-    engine.save_records("atomic", batch[:2])  # the connection is usable afterwards
-    assert ids(engine.find("atomic", Where())) == ["kept", "new"]
+        engine.records.save("atomic", batch)
+    assert engine.records.find("atomic", Where()) == [returned(record("kept", n=1))]
+    engine.records.save("atomic", batch[:2])  # the connection is usable afterwards
+    assert ids(engine.records.find("atomic", Where())) == ["kept", "new"]
 
 
 def test_a_directory_where_the_file_should_be_is_unavailable(tmp_path):
@@ -128,7 +129,7 @@ def test_a_parent_that_is_a_file_is_unavailable(tmp_path):
     (tmp_path / "plain-file").write_text("not a directory")
     engine = SQLiteEngine(f"sqlite:///{tmp_path}/plain-file/backdrop.db")
     with pytest.raises(StorageUnavailable):
-        engine.list_data_sets()
+        Catalog(engine).list()
 
 
 def test_a_file_that_is_not_a_database_is_unavailable(path):
@@ -139,40 +140,40 @@ def test_a_file_that_is_not_a_database_is_unavailable(path):
 
 
 def test_a_lock_held_past_the_busy_timeout_is_unavailable_then_recovers(engine, path, monkeypatch):
-    engine.create_data_set(config("busy"))
+    Catalog(engine).create(config("busy"))
     engine.close()
     monkeypatch.setattr(sqlite_module, "BUSY_TIMEOUT_SECONDS", 0.2)
     blocker = sqlite3.connect(path, isolation_level=None)
     blocker.execute("BEGIN IMMEDIATE")
     try:
         with pytest.raises(StorageUnavailable):
-            engine.save_records("busy", [record("a", n=1)])
-        assert engine.get_data_set("busy") is not None  # readers are not blocked (WAL)
+            engine.records.save("busy", [record("a", n=1)])
+        assert Catalog(engine).get("busy") is not None  # readers are not blocked (WAL)
     finally:
         blocker.execute("ROLLBACK")
         blocker.close()
-    engine.save_records("busy", [record("a", n=1)])
-    assert engine.get_record("busy", "a")["n"] == 1
+    engine.records.save("busy", [record("a", n=1)])
+    assert engine.records.get("busy", "a")["n"] == 1
 
 
 def test_close_releases_connections_and_the_engine_reopens(engine):
-    engine.create_data_set(config("reopen"))
+    Catalog(engine).create(config("reopen"))
     engine.close()
     engine.close()
-    assert engine.get_data_set("reopen") is not None
+    assert Catalog(engine).get("reopen") is not None
 
 
 def test_threads_write_and_read_concurrently(engine):
-    engine.create_data_set(config("threads"))
+    Catalog(engine).create(config("threads"))
     errors = []
 
     def work(worker: int) -> None:
         try:
             for batch in range(20):
-                engine.save_records(
+                engine.records.save(
                     "threads", [record(f"{worker}-{batch}-{i}", n=i) for i in range(5)]
                 )
-                engine.find("threads", Where(), limit=10)
+                engine.records.find("threads", Where(), limit=10)
         except Exception as error:  # reported by the assertion below
             errors.append(error)
 
@@ -182,7 +183,7 @@ def test_threads_write_and_read_concurrently(engine):
     for thread in threads:
         thread.join(timeout=60)
     assert errors == []
-    assert len(engine.find("threads", Where())) == 4 * 20 * 5
+    assert len(engine.records.find("threads", Where())) == 4 * 20 * 5
 
 
 def _open_files_of(path) -> int:
@@ -206,13 +207,13 @@ def test_connections_of_finished_threads_are_closed(engine, path):
 def _write_from_child(url: str, worker: int) -> None:
     engine = SQLiteEngine(url)
     for batch in range(15):
-        engine.save_records("processes", [record(f"{worker}-{batch}-{i}", n=i) for i in range(10)])
+        engine.records.save("processes", [record(f"{worker}-{batch}-{i}", n=i) for i in range(10)])
     engine.close()
 
 
 def _write_with_inherited_engine(engine: SQLiteEngine, worker: int) -> None:
     for batch in range(15):
-        engine.save_records(
+        engine.records.save(
             "processes", [record(f"inherited-{worker}-{batch}-{i}", n=i) for i in range(10)]
         )
 
@@ -223,7 +224,7 @@ def _write_with_inherited_engine(engine: SQLiteEngine, worker: int) -> None:
 def test_several_processes_write_one_file_safely(engine, path):
     """As gunicorn workers do: some open their own engine, some inherit one
     (already connected) across fork and must open fresh connections."""
-    engine.create_data_set(config("processes"))
+    Catalog(engine).create(config("processes"))
     engine.ping()  # the parent holds a connection when it forks
     context = multiprocessing.get_context("fork")
     children = [
@@ -240,7 +241,7 @@ def test_several_processes_write_one_file_safely(engine, path):
                 child.kill()
                 child.join()
     assert [child.exitcode for child in children] == [0, 0, 0, 0]
-    assert len(engine.find("processes", Where())) == 4 * 15 * 10
+    assert len(engine.records.find("processes", Where())) == 4 * 15 * 10
 
 
 # --- query plans: a query's cost grows with what it matches (SPEC 9) ---
@@ -264,9 +265,9 @@ def _plan_of(engine: SQLiteEngine, path, run) -> list[str]:
 
 @pytest.fixture
 def year_of_records(engine):
-    engine.create_data_set(config("plans"))
+    Catalog(engine).create(config("plans"))
     start = datetime(2024, 1, 1, tzinfo=UTC)
-    engine.save_records(
+    engine.records.save(
         "plans",
         [
             record(
@@ -323,8 +324,8 @@ def test_period_columns_are_the_period_starts_of_the_timestamp(engine, path):
         (datetime(1990, 1, 1, tzinfo=UTC) + timedelta(seconds=rng.randrange(10**9))).isoformat()
         for _ in range(300)
     ]
-    engine.create_data_set(config("periods"))
-    engine.save_records("periods", [record(f"r{i}", m) for i, m in enumerate(moments)])
+    Catalog(engine).create(config("periods"))
+    engine.records.save("periods", [record(f"r{i}", m) for i, m in enumerate(moments)])
     with sqlite3.connect(path) as raw:
         stored = raw.execute(
             f'SELECT _id, {", ".join(PERIOD_KEYS)} FROM "records_periods"'  # noqa: S608
@@ -339,12 +340,12 @@ def test_period_columns_are_the_period_starts_of_the_timestamp(engine, path):
 
 
 def test_values_json_cannot_hold_are_invalid_records_and_nothing_is_stored(engine):
-    engine.create_data_set(config("odd-values"))
+    Catalog(engine).create(config("odd-values"))
     batch = [record("fine", n=1), record("huge", n=2**70), record("lone", text="\ud800")]
     with pytest.raises(InvalidRecords) as caught:
-        engine.save_records("odd-values", batch)
+        engine.records.save("odd-values", batch)
     assert [m.split(" (")[0] for m in caught.value.messages] == [
         "record 1: n cannot be stored",
         "record 2: text cannot be stored",
     ]
-    assert engine.find("odd-values", Where()) == []
+    assert engine.records.find("odd-values", Where()) == []
