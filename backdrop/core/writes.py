@@ -14,10 +14,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 from backdrop.core.data_sets import DataSetConfig
+from backdrop.core.dispatch import Dispatcher
 from backdrop.core.records import parse_time, prepare_records
 from backdrop.core.storage.base import StorageEngine
 from backdrop.errors import BadRequest, InvalidRecords, NotFound
-from backdrop.transformers.dispatch import Dispatcher
+
 
 log = logging.getLogger(__name__)
 

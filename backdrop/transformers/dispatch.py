@@ -10,24 +10,18 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
-from typing import Protocol
 
 import kombu.pools
 from celery import Celery
 from kombu.utils.collections import eqhash
 
+from backdrop.core.dispatch import Dispatcher
 from backdrop.core.storage.base import StorageEngine
 from backdrop.settings import Settings
 from backdrop.transformers.celery_app import DISPATCH_TASK, make_celery
 from backdrop.transformers.runner import rerun_hint, run_all
 
 log = logging.getLogger(__name__)
-
-
-class Dispatcher(Protocol):
-    def dispatch(self, data_set: str, start: datetime | None, end: datetime | None) -> None:
-        """Run (or enqueue) the transforms of ``data_set`` over [start, end].
-        Never raises: a failure is logged with the range to re-run."""
 
 
 def _iso(moment: datetime | None) -> str | None:
