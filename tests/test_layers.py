@@ -44,7 +44,9 @@ def _imports(path: Path) -> set[str]:
 
 
 def _rule_for(module: str) -> tuple[str, tuple[str, ...]] | None:
-    matches = [prefix for prefix in FORBIDDEN if module == prefix or module.startswith(prefix + ".")]
+    matches = [
+        prefix for prefix in FORBIDDEN if module == prefix or module.startswith(prefix + ".")
+    ]
     if not matches:
         return None
     prefix = max(matches, key=len)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import re
 import secrets
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
@@ -18,11 +17,10 @@ import jsonschema
 
 from backdrop.core import messages
 from backdrop.core.catalog import Catalog
+from backdrop.core.names import KEY_PATTERN, NAME_PATTERN
 from backdrop.core.storage.base import StorageEngine
 from backdrop.errors import BadRequest, NotFound
 
-NAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
-KEY_PATTERN = re.compile(r"^[a-z_][a-z0-9_]+$", re.IGNORECASE)
 DEFAULT_MAX_AGE = 31 * 24 * 3600
 
 

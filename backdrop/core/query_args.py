@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any, NoReturn, Protocol
 
-from backdrop.core.data_sets import KEY_PATTERN
+from backdrop.core.names import KEY_PATTERN
 from backdrop.core.periods import PERIODS, Period
 from backdrop.core.query import COLLECT_METHODS, Collect, Filter, PrefixFilter, Query, Sort
 from backdrop.errors import InvalidQuery

@@ -19,7 +19,8 @@ from typing import Any
 import jsonschema
 import orjson
 
-from backdrop.core.data_sets import KEY_PATTERN, DataSetConfig
+from backdrop.core.data_sets import DataSetConfig
+from backdrop.core.names import KEY_PATTERN
 from backdrop.core.periods import PERIODS, period_keys
 from backdrop.errors import InvalidRecords
 

@@ -19,7 +19,6 @@ from backdrop.core.records import parse_time, prepare_records
 from backdrop.core.storage.base import StorageEngine
 from backdrop.errors import BadRequest, InvalidRecords, NotFound
 
-
 log = logging.getLogger(__name__)
 
 
