@@ -25,18 +25,19 @@ from backdrop.core.data_sets import Registry
 from backdrop.core.periods import PERIOD_KEYS
 from backdrop.core.records import prepare_records
 
-# The engine's row shape and INSERT; private names, used on purpose so the
+# The engine's row shape and INSERT, used on purpose so the
 # baseline cannot drift from what the engine really stores.
-from backdrop.core.storage.sqlite import _COLUMNS, _PERIOD_KEY_SET, SQLiteEngine, _micros, _table
+from backdrop.core.storage.sqlite import SQLiteEngine
+from backdrop.core.storage.sqlite.rows import COLUMNS, PERIOD_KEY_SET, micros, table
 
 
 def _row(record: dict[str, Any]) -> tuple:
     return (
         record["_id"],
-        _micros(record.get("_timestamp")),
-        _micros(record["_updated_at"]),
-        *[_micros(record.get(key)) for key in PERIOD_KEYS],
-        orjson.dumps({k: v for k, v in record.items() if k not in _PERIOD_KEY_SET}).decode(),
+        micros(record.get("_timestamp")),
+        micros(record["_updated_at"]),
+        *[micros(record.get(key)) for key in PERIOD_KEYS],
+        orjson.dumps({k: v for k, v in record.items() if k not in PERIOD_KEY_SET}).decode(),
     )
 
 
@@ -52,10 +53,10 @@ def raw_rate(batches: list[list[dict]], db_path: Path, data_set: str) -> float:
     try:
         rows = [[_row(r) for r in batch] for batch in _prepared(engine, data_set, batches)]
         insert = (
-            f"INSERT OR REPLACE INTO {_table(data_set)} ({', '.join(_COLUMNS)}) "
-            f"VALUES ({', '.join('?' * len(_COLUMNS))})"
+            f"INSERT OR REPLACE INTO {table(data_set)} ({', '.join(COLUMNS)}) "
+            f"VALUES ({', '.join('?' * len(COLUMNS))})"
         )
-        connection = engine._connection()
+        connection = engine.connections.connection()
         n = sum(len(batch) for batch in rows)
         started = time.perf_counter()
         for batch in rows:
@@ -118,6 +119,6 @@ def add_history(db_path: Path, data_set: str, n: int, seed: int) -> None:
                 batch = []
         if batch:
             engine.records.save(data_set, prepare_records(batch, config, now))
-        engine._connection().execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        engine.connections.connection().execute("PRAGMA wal_checkpoint(TRUNCATE)")
     finally:
         engine.close()

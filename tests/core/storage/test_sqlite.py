@@ -17,8 +17,8 @@ from backdrop.core.catalog import Catalog
 from backdrop.core.periods import PERIOD_KEYS, period_keys
 from backdrop.core.query import Collect, Where
 from backdrop.core.storage import open_engine
-from backdrop.core.storage import sqlite as sqlite_module
 from backdrop.core.storage.sqlite import SQLiteEngine
+from backdrop.core.storage.sqlite import connection as connection_module
 from backdrop.errors import InvalidRecords, StorageUnavailable
 from tests.core.storage.contract import at, config, ids, record, returned
 
@@ -72,21 +72,24 @@ def test_the_file_is_in_wal_mode_with_the_schema(engine, path):
     with sqlite3.connect(path) as raw:
         assert raw.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
         tables = {row[0] for row in raw.execute("SELECT name FROM sqlite_master")}
-    assert {"data_sets", "transforms"} <= tables
+    assert "documents" in tables
+    assert not {"data_sets", "transforms"} & tables  # configs are documents now
 
 
 def test_commits_are_fsynced_before_a_write_returns(engine):
     """synchronous is per connection: check the engine's own (2 = FULL)."""
     engine.ping()
-    assert engine._connection().execute("PRAGMA synchronous").fetchone()[0] == 2
+    assert engine.connections.connection().execute("PRAGMA synchronous").fetchone()[0] == 2
 
 
 def test_another_engine_on_the_same_file_sees_everything(engine, path):
     Catalog(engine).create(config("shared"))
     engine.records.save("shared", [record("a", "2024-01-01T00:00:00", n=1)])
     other = SQLiteEngine(f"sqlite:///{path}")
-    assert other.get_data_set("shared") == config("shared")
-    assert other.find("shared", Where()) == [returned(record("a", "2024-01-01T00:00:00", n=1))]
+    assert Catalog(other).get("shared") == config("shared")
+    assert other.records.find("shared", Where()) == [
+        returned(record("a", "2024-01-01T00:00:00", n=1))
+    ]
     other.close()
 
 
@@ -142,7 +145,7 @@ def test_a_file_that_is_not_a_database_is_unavailable(path):
 def test_a_lock_held_past_the_busy_timeout_is_unavailable_then_recovers(engine, path, monkeypatch):
     Catalog(engine).create(config("busy"))
     engine.close()
-    monkeypatch.setattr(sqlite_module, "BUSY_TIMEOUT_SECONDS", 0.2)
+    monkeypatch.setattr(connection_module, "BUSY_TIMEOUT_SECONDS", 0.2)
     blocker = sqlite3.connect(path, isolation_level=None)
     blocker.execute("BEGIN IMMEDIATE")
     try:
@@ -252,7 +255,7 @@ def _plan_of(engine: SQLiteEngine, path, run) -> list[str]:
     connection. The trace hook needs this thread's connection: a private
     attribute, acceptable in an engine-specific test."""
     statements: list[str] = []
-    connection = engine._connection()
+    connection = engine.connections.connection()
     connection.set_trace_callback(statements.append)
     try:
         run()
@@ -286,7 +289,7 @@ def test_a_seven_day_aggregate_searches_the_timestamp_index(year_of_records, pat
     week = Where(start=at("2024-06-03T00:00:00"), end=at("2024-06-10T00:00:00"))
 
     def run():
-        rows = year_of_records.aggregate(
+        rows = year_of_records.records.aggregate(
             "plans", week, ("region",), "day", (Collect("n", "sum"), Collect("n", "set"))
         )
         assert sum(row["_count"] for row in rows) == 7 * 8
@@ -302,7 +305,7 @@ def test_a_seven_day_aggregate_searches_the_timestamp_index(year_of_records, pat
 
 def test_a_time_range_find_searches_the_timestamp_index(year_of_records, path):
     week = Where(start=at("2024-06-03T00:00:00"), end=at("2024-06-10T00:00:00"))
-    plan = _plan_of(year_of_records, path, lambda: year_of_records.find("plans", week))
+    plan = _plan_of(year_of_records, path, lambda: year_of_records.records.find("plans", week))
     assert any(step.startswith("SEARCH") and "records_plans:timestamp" in step for step in plan)
     assert not any(step.startswith("SCAN records_plans") for step in plan), plan
     # The default order (_timestamp, _id) is the index order: no sorting step.

@@ -1,0 +1,161 @@
+"""The record store: one table per data set (layout in ``rows``).
+
+A data set whose table was never created reads as empty, and its first write
+creates the table, so records can arrive before or without ``create``.
+"""
+
+# ruff: noqa: S608 - statements are assembled from validated identifiers and
+# placeholders only; every value is a bound parameter.
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import datetime
+from typing import Any
+
+from backdrop.core.periods import PERIOD_KEYS
+from backdrop.core.query import Collect, Sort, Where
+from backdrop.core.storage.base import Record, Row
+from backdrop.core.storage.sqlite import rows as rows_
+from backdrop.core.storage.sqlite.aggregate import aggregate
+from backdrop.core.storage.sqlite.connection import Connections, is_missing_table
+from backdrop.core.storage.sqlite.sql import Params, order_sql, select_sql, where_sql
+from backdrop.errors import InvalidRecords
+
+
+def _create_table(connection: sqlite3.Connection, name: str) -> None:
+    table = rows_.table(name)
+    periods = ", ".join(f"{key} INTEGER" for key in PERIOD_KEYS)
+    connection.execute(
+        f"CREATE TABLE IF NOT EXISTS {table} (_id TEXT PRIMARY KEY, _timestamp INTEGER, "
+        f"_updated_at INTEGER NOT NULL, {periods}, data TEXT NOT NULL)"
+    )
+    connection.execute(
+        f"CREATE INDEX IF NOT EXISTS {rows_.table(name, ':timestamp')} ON {table} (_timestamp, _id)"
+    )
+    connection.execute(
+        f"CREATE INDEX IF NOT EXISTS {rows_.table(name, ':updated_at')} ON {table} (_updated_at)"
+    )
+
+
+def _cap(connection: sqlite3.Connection, table: str, capped_size: int) -> None:
+    """Drop the oldest records (by _updated_at, then insertion order) until
+    the bytes of the rest fit in ``capped_size``."""
+    total = connection.execute(
+        f"SELECT coalesce(sum(length(CAST(data AS BLOB))), 0) FROM {table}"
+    ).fetchone()[0]
+    if total <= capped_size:
+        return
+    connection.execute(
+        f"DELETE FROM {table} WHERE rowid IN (SELECT rowid FROM ("
+        f"SELECT rowid, sum(length(CAST(data AS BLOB))) OVER ("
+        f"ORDER BY _updated_at DESC, rowid DESC) AS newer_bytes FROM {table}"
+        f") WHERE newer_bytes > ?)",
+        (capped_size,),
+    )
+
+
+class SQLiteRecords:
+    """``RecordStore`` on one SQLite file."""
+
+    def __init__(self, connections: Connections):
+        self.connections = connections
+
+    def _select(self, sql: str, params: Any = ()) -> list[Any]:
+        """Rows of a records table; a table never written to has none."""
+        try:
+            return self.connections.select(sql, params)
+        except sqlite3.OperationalError as error:
+            if is_missing_table(error):
+                return []
+            raise
+
+    def _change(self, data_set: str, condition: str, params: tuple[Any, ...]) -> int:
+        """Delete the records matching ``condition``; how many there were."""
+        try:
+            with self.connections.transaction() as connection:
+                sql = f"DELETE FROM {rows_.table(data_set)} {condition}"
+                rowcount: int = connection.execute(sql, params).rowcount
+                return rowcount
+        except sqlite3.OperationalError as error:
+            if is_missing_table(error):
+                return 0
+            raise
+
+    def create(self, data_set: str) -> None:
+        with self.connections.transaction() as connection:
+            connection.execute(f"DROP TABLE IF EXISTS {rows_.table(data_set)}")
+            _create_table(connection, data_set)
+
+    def drop(self, data_set: str) -> None:
+        with self.connections.transaction() as connection:
+            connection.execute(f"DROP TABLE IF EXISTS {rows_.table(data_set)}")
+
+    def save(
+        self,
+        data_set: str,
+        records: list[Record],
+        capped_size: int | None = 0,
+        *,
+        replace: bool = False,
+    ) -> None:
+        table = rows_.table(data_set)
+        try:
+            rows = rows_.rows(records)
+        except TypeError:  # orjson.JSONEncodeError: a value JSON cannot hold
+            raise InvalidRecords(rows_.unstorable(records)) from None
+        insert = (
+            f"INSERT OR REPLACE INTO {table} ({', '.join(rows_.COLUMNS)}) "
+            f"VALUES ({', '.join('?' * len(rows_.COLUMNS))})"
+        )
+        with self.connections.transaction() as connection:
+            try:
+                if replace:
+                    connection.execute(f"DELETE FROM {table}")
+                connection.executemany(insert, rows)
+            except sqlite3.OperationalError as error:
+                if not is_missing_table(error):
+                    raise
+                _create_table(connection, data_set)
+                connection.executemany(insert, rows)
+            if capped_size and capped_size > 0:
+                _cap(connection, table, capped_size)
+
+    def get(self, data_set: str, record_id: str) -> Record | None:
+        sql = f"SELECT data FROM {rows_.table(data_set)} WHERE _id = ?"
+        found = self._select(sql, (record_id,))
+        return rows_.record(found[0][0]) if found else None
+
+    def delete(self, data_set: str, record_id: str) -> bool:
+        return self._change(data_set, "WHERE _id = ?", (record_id,)) > 0
+
+    def empty(self, data_set: str) -> None:
+        self._change(data_set, "", ())
+
+    def count(self, data_set: str) -> int:
+        found = self._select(f"SELECT count(*) FROM {rows_.table(data_set)}")
+        return int(found[0][0]) if found else 0
+
+    def last_updated(self, data_set: str) -> datetime | None:
+        found = self._select(f"SELECT max(_updated_at) FROM {rows_.table(data_set)}")
+        return rows_.moment(found[0][0]) if found and found[0][0] is not None else None
+
+    def find(
+        self, data_set: str, where: Where, sort: Sort | None = None, limit: int | None = None
+    ) -> list[Record]:
+        bind = Params()
+        sql = select_sql(rows_.table(data_set), "data", where_sql(where, bind))
+        sql += f" ORDER BY {order_sql(sort, bind)}"
+        if limit is not None:
+            sql += f" LIMIT {bind(limit)}"
+        return [rows_.record(row[0]) for row in self._select(sql, bind.values)]
+
+    def aggregate(
+        self,
+        data_set: str,
+        where: Where,
+        group_by: tuple[str, ...],
+        period: str | None,
+        collects: tuple[Collect, ...],
+    ) -> list[Row]:
+        return aggregate(self._select, data_set, where, group_by, period, collects)
