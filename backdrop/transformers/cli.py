@@ -84,7 +84,7 @@ def run_command(data_set: str, start: str, end: str | None) -> None:
     """Run DATA_SET's transforms now, in this process, over START – END."""
     begin = _time(start, "--start")
     finish = _time(end, "--end") or datetime.now(UTC)
-    if finish < begin:
+    if begin is None or finish < begin:
         raise click.BadParameter("must not be before --start", param_hint="--end")
     database = engine()
     run(config.list_for, database, data_set)

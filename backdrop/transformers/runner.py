@@ -141,7 +141,7 @@ def run_transform(
     function = registry.get(transform["type"])
     parsed = source.parse_query(transform.get("query") or {})
     first, last = widen(parsed.period, start, end, now)
-    if parsed.period is not None and (first is None or first >= last):
+    if parsed.period is not None and (first is None or last is None or first >= last):
         return Run(config.name, transform["id"], None, first, last, 0)
     query = replace(parsed, start_at=first, end_at=last)
     rows = reading.execute(engine, config.name, query, now)
