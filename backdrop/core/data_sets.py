@@ -43,7 +43,7 @@ class DataSetConfig:
     realtime: bool = False
     max_age_expected: int | None = DEFAULT_MAX_AGE
     capped_size: int | None = 0
-    schema: dict | None = None
+    schema: dict[str, Any] | None = None
     auto_ids: list[str] | None = None
     upload_format: str = "csv"
     upload_filters: list[str] = field(default_factory=list)

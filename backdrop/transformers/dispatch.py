@@ -19,7 +19,7 @@ from backdrop.core.dispatch import Dispatcher
 from backdrop.core.storage.base import StorageEngine
 from backdrop.settings import Settings
 from backdrop.transformers.celery_app import DISPATCH_TASK, make_celery
-from backdrop.transformers.runner import rerun_hint, run_all
+from backdrop.transformers.runner import TransformsFailed, log_failure, rerun_hint, run_all
 
 log = logging.getLogger(__name__)
 
@@ -37,15 +37,10 @@ class InProcess:
     def dispatch(self, data_set: str, start: datetime | None, end: datetime | None) -> None:
         try:
             run_all(self.engine, data_set, start, end)
-        except Exception:  # run_all logs per transform; this is the last guard
-            log.exception(
-                "transforms of %s failed over %s – %s; re-run: %s",
-                data_set,
-                _iso(start),
-                _iso(end),
-                rerun_hint(data_set, start, end),
-                extra={"data_set": data_set, "start": _iso(start), "end": _iso(end)},
-            )
+        except TransformsFailed:
+            pass  # run_all logged each failed transform with its re-run command
+        except Exception:
+            log_failure(data_set, None, start, end)
 
 
 class Enqueue:
