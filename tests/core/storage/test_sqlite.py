@@ -352,3 +352,26 @@ def test_values_json_cannot_hold_are_invalid_records_and_nothing_is_stored(engin
         "record 2: text cannot be stored",
     ]
     assert engine.records.find("odd-values", Where()) == []
+
+
+def test_documents_live_in_one_table_keyed_by_kind_and_id(engine, path):
+    engine.documents.put("dashboard", "d", {"n": 1})
+    engine.documents.put("dashboard", "d", {"n": 2})
+    with sqlite3.connect(path) as raw:
+        columns = [(row[1], row[2], row[5]) for row in raw.execute("PRAGMA table_info(documents)")]
+        stored = raw.execute("SELECT kind, id, version, body FROM documents").fetchall()
+    assert columns == [
+        ("kind", "TEXT", 1),
+        ("id", "TEXT", 2),
+        ("version", "INTEGER", 0),
+        ("updated_at", "INTEGER", 0),
+        ("body", "TEXT", 0),
+    ]
+    assert stored == [("dashboard", "d", 2, '{"n":2}')]
+
+
+def test_a_document_body_with_a_datetime_is_refused_and_nothing_is_stored(engine):
+    """Bodies are JSON: times are stored as ISO strings by the caller."""
+    with pytest.raises(TypeError):
+        engine.documents.put("upload", "u", {"at": datetime(2024, 1, 1, tzinfo=UTC)})
+    assert engine.documents.get("upload", "u") is None
