@@ -41,7 +41,7 @@ def prefixed(field: str, prefix: str) -> dict:
 
 def test_everything_by_timestamp_then_id_missing_timestamps_first(stored):
     assert found(stored) == ["d", "a", "b", "f", "c", "e"]
-    assert stored.find(NAME, Where()) == [
+    assert stored.records.find(NAME, Where()) == [
         returned(r)
         for r in sorted(
             RECORDS, key=lambda r: (r.get("_timestamp") is not None, r.get("_timestamp"), r["_id"])
@@ -124,31 +124,31 @@ def test_ranges_are_instants_whatever_the_offset(stored):
 
 
 def test_sort_by_a_field_missing_values_first_ascending_last_descending(stored):
-    ascending = stored.find(NAME, Where(), Sort("rank"))
+    ascending = stored.records.find(NAME, Where(), Sort("rank"))
     assert ids(ascending) == ["d", "e", "f", "b", "c", "a"]
-    descending = stored.find(NAME, Where(), Sort("rank", descending=True))
+    descending = stored.records.find(NAME, Where(), Sort("rank", descending=True))
     assert ids(descending) == ["a", "c", "b", "d", "e", "f"]
 
 
 def test_sort_by_a_string_field(stored):
-    assert ids(stored.find(NAME, Where(), Sort("kind"))) == ["f", "a", "c", "e", "b", "d"]
+    assert ids(stored.records.find(NAME, Where(), Sort("kind"))) == ["f", "a", "c", "e", "b", "d"]
 
 
 def test_sort_by_timestamp_descending_puts_missing_last(stored):
-    result = stored.find(NAME, Where(), Sort("_timestamp", descending=True))
+    result = stored.records.find(NAME, Where(), Sort("_timestamp", descending=True))
     assert ids(result) == ["e", "c", "b", "f", "a", "d"]
 
 
 def test_sort_by_id(stored):
-    assert ids(stored.find(NAME, Where(), Sort("_id", descending=True))) == list("fedcba")
+    assert ids(stored.records.find(NAME, Where(), Sort("_id", descending=True))) == list("fedcba")
 
 
 def test_limit_cuts_after_sorting(stored):
-    assert ids(stored.find(NAME, Where(), limit=2)) == ["d", "a"]
-    by_rank = stored.find(NAME, Where(), Sort("rank", descending=True), limit=3)
+    assert ids(stored.records.find(NAME, Where(), limit=2)) == ["d", "a"]
+    by_rank = stored.records.find(NAME, Where(), Sort("rank", descending=True), limit=3)
     assert ids(by_rank) == ["a", "c", "b"]
-    assert ids(stored.find(NAME, Where(**equal("kind", "apple")), limit=10)) == ["a", "c"]
-    assert stored.find(NAME, Where(), limit=0) == []
+    assert ids(stored.records.find(NAME, Where(**equal("kind", "apple")), limit=10)) == ["a", "c"]
+    assert stored.records.find(NAME, Where(), limit=0) == []
 
 
 def test_a_data_set_without_records_finds_nothing(engine):
