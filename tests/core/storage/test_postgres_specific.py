@@ -349,3 +349,74 @@ def test_concurrent_batches_sharing_ids_neither_deadlock_nor_duplicate(engine, d
         thread.join(timeout=60)
     assert failures == []
     assert sorted(r["_id"] for r in engine.records.find("busy", Where())) == ids
+
+
+def test_documents_with_nul_are_a_clear_bad_request_and_match_nothing(engine):
+    with pytest.raises(BadRequest) as raised:
+        engine.documents.put("dashboard", "d", {"tiles": [{"title": "a\x00"}]})
+    assert raised.value.message == (
+        "dashboard: tiles[0].title cannot be stored (it contains a NUL character)"
+    )
+    with pytest.raises(BadRequest, match="dashboard: id cannot be stored"):
+        engine.documents.put("dashboard", "d\x00", {})
+    engine.documents.put("dashboard", "d", {"title": "fine"})
+    assert engine.documents.get("dashboard", "d\x00") is None
+    assert engine.documents.list("dashboard", {"title": "fine\x00"}) == []
+    assert engine.documents.list("dashboard", {"ti\x00tle": "fine"}) == []
+    assert engine.documents.delete("dashboard", "d\x00") is False
+    assert [d.body for d in engine.documents.list("dashboard")] == [{"title": "fine"}]
+
+
+def test_documents_list_in_code_point_order_whatever_the_collation(engine):
+    for id_ in ("é", "a", "B", "_", "10", "9"):
+        engine.documents.put("setting", id_, {})
+    assert [d.id for d in engine.documents.list("setting")] == ["10", "9", "B", "_", "a", "é"]
+
+
+def test_a_replacing_save_is_never_seen_half_done(engine, database_url):
+    """Readers see the old batch or the new one, never an empty or mixed data
+    set, while replacing and plain saves of the same data set run at once."""
+    Catalog(engine).create(_config("swap"))
+    engine.records.save("swap", [_record(f"r{i}", n=0) for i in range(50)])
+    seen: set[int] = set()
+    failures: list[BaseException] = []
+    done = threading.Event()
+
+    def replacer() -> None:
+        try:
+            for round_ in range(1, 16):
+                batch = [_record(f"r{i}" if round_ % 2 else f"s{i}", n=round_) for i in range(50)]
+                engine.records.save("swap", batch, replace=True)
+        except BaseException as error:  # noqa: BLE001 - reported by the assert below
+            failures.append(error)
+        finally:
+            done.set()
+
+    def saver() -> None:  # rewrites ids the replacer also writes
+        own = PostgresEngine(database_url)
+        try:
+            while not done.is_set():
+                own.records.save("swap", [_record(f"r{i}", n=-1) for i in range(49, 39, -1)])
+        except BaseException as error:  # noqa: BLE001 - reported by the assert below
+            failures.append(error)
+        finally:
+            own.close()
+
+    threads = [threading.Thread(target=replacer)] + [threading.Thread(target=saver) for _ in "ab"]
+    for thread in threads:
+        thread.start()
+    while not done.is_set():
+        seen.add(engine.records.count("swap"))
+    for thread in threads:
+        thread.join(timeout=60)
+    assert failures == []
+    # A plain save between replaces adds up to 10 ids of the other batch.
+    assert seen and min(seen) >= 50 and max(seen) <= 60, seen
+    assert engine.records.count("swap") in range(50, 61)
+
+
+def test_create_drops_records_an_earlier_data_set_left_behind(engine):
+    engine.records.save("leftover", [_record("old", value=1)])  # no config: a crash's remains
+    Catalog(engine).create(_config("leftover"))
+    assert engine.records.count("leftover") == 0
+    assert engine.records.find("leftover", Where()) == []
