@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The whole test suite: install into .venv if needed, lint, pytest (the storage
+# The whole test suite: install into .venv if needed, lint, type-check, pytest (the storage
 # contract suite runs on every reachable engine), then the behave features over
 # real HTTP on SQLite and, when PostgreSQL is reachable, again on PostgreSQL.
 # Extra arguments go to pytest. Exits non-zero on any failure.
@@ -11,6 +11,10 @@ VENV=${BACKDROP_VENV:-.venv}
 
 echo "== ruff"
 "$VENV/bin/ruff" check .
+"$VENV/bin/ruff" format --check .
+
+echo "== mypy (strict on backdrop/core)"
+"$VENV/bin/mypy"
 
 echo "== pytest"
 "$VENV/bin/pytest" "$@"

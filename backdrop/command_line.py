@@ -51,7 +51,9 @@ class EngineContext:
 
 def engine() -> StorageEngine:
     """The current command's engine."""
-    return click.get_current_context().find_object(EngineContext).engine
+    context = click.get_current_context().find_object(EngineContext)
+    assert context is not None, "EngineContext.attach was not called"
+    return context.engine
 
 
 def run(action: Callable[..., T], *args: Any) -> T:

@@ -14,6 +14,7 @@ this module only keeps them consistent in storage.
 
 from __future__ import annotations
 
+import builtins
 import os
 import time
 from typing import Any
@@ -82,7 +83,7 @@ class Catalog:
             return None  # an address left behind by a create or update that failed midway
         return config
 
-    def list(self) -> list[JSONObject]:
+    def list(self) -> builtins.list[JSONObject]:
         """Every config, sorted by name."""
         return [document.body for document in self.documents.list(DATA_SET)]
 
@@ -130,7 +131,7 @@ class Catalog:
         )
         return transform_id
 
-    def list_transforms(self, data_set: str) -> list[dict[str, Any]]:
+    def list_transforms(self, data_set: str) -> builtins.list[dict[str, Any]]:
         """The data set's transforms, oldest first, each with its ``id``."""
         documents = self.documents.list(TRANSFORM, {"data_set": data_set})
         return [{**document.body["transform"], "id": document.id} for document in documents]

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import re
 import secrets
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
@@ -18,11 +17,10 @@ import jsonschema
 
 from backdrop.core import messages
 from backdrop.core.catalog import Catalog
+from backdrop.core.names import KEY_PATTERN, NAME_PATTERN
 from backdrop.core.storage.base import StorageEngine
 from backdrop.errors import BadRequest, NotFound
 
-NAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
-KEY_PATTERN = re.compile(r"^[a-z_][a-z0-9_]+$", re.IGNORECASE)
 DEFAULT_MAX_AGE = 31 * 24 * 3600
 
 
@@ -45,7 +43,7 @@ class DataSetConfig:
     realtime: bool = False
     max_age_expected: int | None = DEFAULT_MAX_AGE
     capped_size: int | None = 0
-    schema: dict | None = None
+    schema: dict[str, Any] | None = None
     auto_ids: list[str] | None = None
     upload_format: str = "csv"
     upload_filters: list[str] = field(default_factory=list)

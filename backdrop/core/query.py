@@ -110,7 +110,7 @@ def _add_optional(a: Any, b: Any) -> Any:
     return a + b
 
 
-def _type_rank(value: Any) -> tuple:
+def _type_rank(value: Any) -> tuple[Any, ...]:
     """Sort key putting null < booleans < numbers < strings, then by value."""
     if value is None:
         return (0, 0)
@@ -121,7 +121,7 @@ def _type_rank(value: Any) -> tuple:
     return (3, str(value))
 
 
-def sorted_set(values: Any) -> list:
+def sorted_set(values: Any) -> list[Any]:
     """Distinct values in order. Keyed by type rank too, because Python's
     ``True == 1`` would otherwise merge a boolean with a number."""
     return [value for _, value in sorted({_type_rank(v): v for v in values}.items())]

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any, NoReturn, Protocol
 
-from backdrop.core.data_sets import KEY_PATTERN
+from backdrop.core.names import KEY_PATTERN
 from backdrop.core.periods import PERIODS, Period
 from backdrop.core.query import COLLECT_METHODS, Collect, Filter, PrefixFilter, Query, Sort
 from backdrop.errors import InvalidQuery
@@ -129,8 +129,8 @@ class _Parser:
         self.check_period_range(  # 2
             period_name, duration_text, start_text, end_text, group_by_given, self.one("limit")
         )
-        start_at = self.datetime("start_at", start_text)  # 3
-        end_at = self.datetime("end_at", end_text)
+        start_at = self.time_parameter("start_at", start_text)  # 3
+        end_at = self.time_parameter("end_at", end_text)
         filters, prefixes = self.filters()  # 4
         period = self.period(period_name)  # 5
         sort_by = self.sort_by(period is not None, group_by_given)  # 6
@@ -198,7 +198,7 @@ class _Parser:
 
     # 3
     @staticmethod
-    def datetime(name: str, text: str | None) -> datetime | None:
+    def time_parameter(name: str, text: str | None) -> datetime | None:
         if text is None:
             return None
         if not DATETIME_PATTERN.fullmatch(text):

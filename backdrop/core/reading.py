@@ -144,7 +144,8 @@ def nearest_timestamp(
         records = engine.records.find(data_set, where, sort, limit)
         for record in records:
             if all(record.get(field) is not None for field in group_by):
-                return record["_timestamp"]
+                stamp: datetime = record["_timestamp"]
+                return stamp
         if len(records) < limit:
             return None
         limit *= 32

@@ -19,7 +19,8 @@ from typing import Any
 import jsonschema
 import orjson
 
-from backdrop.core.data_sets import KEY_PATTERN, DataSetConfig
+from backdrop.core.data_sets import DataSetConfig
+from backdrop.core.names import KEY_PATTERN
 from backdrop.core.periods import PERIODS, period_keys
 from backdrop.errors import InvalidRecords
 
@@ -113,7 +114,7 @@ def _validator(schema_json: bytes) -> jsonschema.protocols.Validator:
     return jsonschema.validators.validator_for(schema)(schema)
 
 
-def schema_validator(schema: dict | None) -> jsonschema.protocols.Validator | None:
+def schema_validator(schema: dict[str, Any] | None) -> jsonschema.protocols.Validator | None:
     """The compiled validator for a data set's schema, cached by its content
     (configs are re-read per request, so the dict itself is new each time)."""
     if not schema:
@@ -198,7 +199,7 @@ def prepare_records(raw: Any, config: DataSetConfig, now: datetime) -> list[dict
     now = now.astimezone(UTC)
     now = now.replace(microsecond=now.microsecond // 1000 * 1000)
     prepared = []
-    messages = []
+    messages: list[str] = []
     for index, record in enumerate(records):
         stored, problems = prepare_record(record, validator, auto_ids, now)
         if problems:

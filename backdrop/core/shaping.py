@@ -17,7 +17,7 @@ from backdrop.core.periods import Period
 from backdrop.core.query import COLLECT_METHODS, Collect, Query, Sort
 
 
-def order_key(value: Any) -> tuple:
+def order_key(value: Any) -> tuple[Any, ...]:
     """Sort key over mixed JSON values: null < booleans < numbers < strings,
     then lists element by element."""
     if value is None:
@@ -36,7 +36,7 @@ def order_key(value: Any) -> tuple:
 def sort_rows(rows: list[dict[str, Any]], sort: Sort) -> list[dict[str, Any]]:
     """Stable sort by one key; nulls (or a missing key) first ascending, last descending."""
 
-    def key(row: dict[str, Any]) -> tuple:
+    def key(row: dict[str, Any]) -> tuple[Any, ...]:
         value = row.get(sort.key)
         return (value is not None, order_key(value))
 
@@ -105,7 +105,7 @@ def period_series(
     return series
 
 
-def group_key(row: dict[str, Any], group_by: tuple[str, ...]) -> tuple:
+def group_key(row: dict[str, Any], group_by: tuple[str, ...]) -> tuple[Any, ...]:
     """A group's identity; ``True`` and ``1`` are different groups (unlike as
     Python dict keys)."""
     return tuple((isinstance(row[field], bool), row[field]) for field in group_by)
@@ -142,7 +142,7 @@ def nested(
     list; partials of the group's periods are merged, not queried again.
     Groups are sorted and limited before their period lists are built."""
     collects = Collects(query.collect)
-    members: dict[tuple, list[dict[str, Any]]] = {}
+    members: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
     for row in rows:
         members.setdefault(group_key(row, query.group_by), []).append(row)
     summaries = [
@@ -163,7 +163,7 @@ def nested(
 
 def flatten(groups: list[dict[str, Any]], query: Query) -> list[dict[str, Any]]:
     """One flat row per (group, period), in group order then time order."""
-    rows = []
+    rows: list[dict[str, Any]] = []
     for group in groups:
         fields = {field: group[field] for field in query.group_by}
         rows.extend({**fields, **value} for value in group["values"])

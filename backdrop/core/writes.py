@@ -14,10 +14,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 from backdrop.core.data_sets import DataSetConfig
+from backdrop.core.dispatch import Dispatcher
 from backdrop.core.records import parse_time, prepare_records
 from backdrop.core.storage.base import StorageEngine
 from backdrop.errors import BadRequest, InvalidRecords, NotFound
-from backdrop.transformers.dispatch import Dispatcher
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +34,9 @@ def time_range(records: list[dict[str, Any]]) -> tuple[datetime, datetime] | Non
     return min(stamps), max(stamps)
 
 
-def _audit(action: str, config: DataSetConfig, count: int, span: tuple | None) -> None:
+def _audit(
+    action: str, config: DataSetConfig, count: int, span: tuple[datetime, datetime] | None
+) -> None:
     log.info(
         "%s %s: %d record(s)",
         action,
@@ -50,7 +52,9 @@ def _audit(action: str, config: DataSetConfig, count: int, span: tuple | None) -
     )
 
 
-def _dispatch(dispatcher: Dispatcher, config: DataSetConfig, span: tuple | None) -> None:
+def _dispatch(
+    dispatcher: Dispatcher, config: DataSetConfig, span: tuple[datetime, datetime] | None
+) -> None:
     """Hand the written range to the transforms; never let it fail the write."""
     if span is None:
         return

@@ -27,7 +27,7 @@ def render_json(rows: list[dict[str, Any]], published: bool) -> Response:
 def csv_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Nested groups become one row per period: the group's keys, overlaid by
     the period's own ``_start_at``, ``_end_at``, ``_count`` and collects."""
-    flat = []
+    flat: list[dict[str, Any]] = []
     for row in rows:
         if isinstance(row.get("values"), list):
             group = {key: value for key, value in row.items() if key != "values"}

@@ -13,7 +13,7 @@ import click
 from backdrop.command_line import EngineContext, echo_json, engine, run
 from backdrop.core.records import parse_time
 from backdrop.transformers import config
-from backdrop.transformers.runner import run_all
+from backdrop.transformers.runner import TransformsFailed, run_all
 
 
 def _span(start: datetime | None, end: datetime | None) -> str:
@@ -84,11 +84,14 @@ def run_command(data_set: str, start: str, end: str | None) -> None:
     """Run DATA_SET's transforms now, in this process, over START – END."""
     begin = _time(start, "--start")
     finish = _time(end, "--end") or datetime.now(UTC)
-    if finish < begin:
+    if begin is None or finish < begin:
         raise click.BadParameter("must not be before --start", param_hint="--end")
     database = engine()
     run(config.list_for, database, data_set)
-    runs = run_all(database, data_set, begin, finish)
+    try:
+        runs = run_all(database, data_set, begin, finish)
+    except TransformsFailed as failed:
+        runs = failed.runs
     for outcome in runs:
         if outcome.error:
             click.echo(f"transform {outcome.transform_id}: FAILED {outcome.error}", err=True)

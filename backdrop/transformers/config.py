@@ -11,7 +11,8 @@ from __future__ import annotations
 from typing import Any
 
 from backdrop.core.catalog import Catalog
-from backdrop.core.data_sets import KEY_PATTERN, NAME_PATTERN, Registry
+from backdrop.core.data_sets import Registry
+from backdrop.core.names import KEY_PATTERN, NAME_PATTERN
 from backdrop.core.storage.base import StorageEngine
 from backdrop.errors import BadRequest, InvalidQuery, NotFound
 from backdrop.transformers import registry, source

@@ -10,24 +10,18 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
-from typing import Protocol
 
 import kombu.pools
 from celery import Celery
 from kombu.utils.collections import eqhash
 
+from backdrop.core.dispatch import Dispatcher
 from backdrop.core.storage.base import StorageEngine
 from backdrop.settings import Settings
 from backdrop.transformers.celery_app import DISPATCH_TASK, make_celery
-from backdrop.transformers.runner import rerun_hint, run_all
+from backdrop.transformers.runner import TransformsFailed, log_failure, rerun_hint, run_all
 
 log = logging.getLogger(__name__)
-
-
-class Dispatcher(Protocol):
-    def dispatch(self, data_set: str, start: datetime | None, end: datetime | None) -> None:
-        """Run (or enqueue) the transforms of ``data_set`` over [start, end].
-        Never raises: a failure is logged with the range to re-run."""
 
 
 def _iso(moment: datetime | None) -> str | None:
@@ -43,15 +37,10 @@ class InProcess:
     def dispatch(self, data_set: str, start: datetime | None, end: datetime | None) -> None:
         try:
             run_all(self.engine, data_set, start, end)
-        except Exception:  # run_all logs per transform; this is the last guard
-            log.exception(
-                "transforms of %s failed over %s – %s; re-run: %s",
-                data_set,
-                _iso(start),
-                _iso(end),
-                rerun_hint(data_set, start, end),
-                extra={"data_set": data_set, "start": _iso(start), "end": _iso(end)},
-            )
+        except TransformsFailed:
+            pass  # run_all logged each failed transform with its re-run command
+        except Exception:
+            log_failure(data_set, None, start, end)
 
 
 class Enqueue:

@@ -141,7 +141,7 @@ def run_transform(
     function = registry.get(transform["type"])
     parsed = source.parse_query(transform.get("query") or {})
     first, last = widen(parsed.period, start, end, now)
-    if parsed.period is not None and (first is None or first >= last):
+    if parsed.period is not None and (first is None or last is None or first >= last):
         return Run(config.name, transform["id"], None, first, last, 0)
     query = replace(parsed, start_at=first, end_at=last)
     rows = reading.execute(engine, config.name, query, now)
@@ -171,6 +171,43 @@ def describe(data_set: str, transform: dict[str, Any], start, end) -> dict[str, 
     }
 
 
+class TransformsFailed(Exception):
+    """One or more transforms of a data set failed; ``runs`` holds every
+    outcome (the failed ones with their ``error``), so callers can report all."""
+
+    def __init__(self, data_set: str, runs: list[Run]):
+        self.data_set = data_set
+        self.runs = runs
+        failed = ", ".join(run.transform_id or "(loading)" for run in runs if run.error)
+        super().__init__(f"transforms of {data_set} failed: {failed}")
+
+
+def log_failure(
+    data_set: str,
+    transform: dict[str, Any] | None,
+    start: datetime | None,
+    end: datetime | None,
+    note: str = "",
+) -> None:
+    """The one log line of a failed transform run (``transform`` None: the
+    transforms could not even be loaded): what failed, over which range, and
+    the command that re-runs it, logged with the traceback."""
+    what = (
+        f"transform {transform.get('id')} ({transform.get('type')}) of {data_set} failed"
+        if transform
+        else f"the transforms of {data_set} could not run"
+    )
+    log.exception(
+        "%s over %s – %s%s; re-run: %s",
+        what,
+        _as_written(start),
+        _as_written(end),
+        note,
+        rerun_hint(data_set, start, end),
+        extra=describe(data_set, transform or {}, start, end),
+    )
+
+
 def run_all(
     engine: StorageEngine,
     data_set: str,
@@ -178,39 +215,20 @@ def run_all(
     end: datetime | None,
     now: datetime | None = None,
 ) -> list[Run]:
-    """Run every transform of ``data_set``; a failing one is logged (and
-    reported in its ``Run``) and the others still run. Never raises."""
+    """Run every transform of ``data_set``, each even when an earlier one
+    failed; raise ``TransformsFailed`` at the end if any did. Loading the
+    transforms or the config may raise too. Callers guard and log once."""
+    transforms = Catalog(engine).list_transforms(data_set)
+    if not transforms:  # the usual write: nothing to run, no config to load
+        return []
+    config = Registry(engine).get(data_set)
     runs = []
-    try:
-        transforms = Catalog(engine).list_transforms(data_set)
-        if not transforms:  # the usual write: nothing to run, no config to load
-            return runs
-        config = Registry(engine).get(data_set)
-    except Exception as error:
-        log.exception(
-            "could not load the transforms of %s over %s – %s; re-run: %s",
-            data_set,
-            _as_written(start),
-            _as_written(end),
-            rerun_hint(data_set, start, end),
-            extra=describe(data_set, {}, start, end),
-        )
-        return [Run(data_set, "", None, start, end, 0, error=repr(error))]
     for transform in transforms:
         try:
             run = run_transform(engine, config, transform, start, end, now)
         except Exception as error:
             runs.append(Run(data_set, transform["id"], None, start, end, 0, error=repr(error)))
-            log.exception(
-                "transform %s (%s) of %s failed over %s – %s; re-run: %s",
-                transform.get("id"),
-                transform.get("type"),
-                data_set,
-                _as_written(start),
-                _as_written(end),
-                rerun_hint(data_set, start, end),
-                extra=describe(data_set, transform, start, end),
-            )
+            log_failure(data_set, transform, start, end)
             continue
         runs.append(run)
         log.info(
@@ -224,4 +242,6 @@ def run_all(
             _as_written(run.end),
             extra=describe(data_set, transform, run.start, run.end),
         )
+    if any(run.error for run in runs):
+        raise TransformsFailed(data_set, runs)
     return runs

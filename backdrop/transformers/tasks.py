@@ -23,7 +23,7 @@ from backdrop.errors import BadRequest, NotFound
 from backdrop.settings import Settings
 from backdrop.transformers.celery_app import DISPATCH_TASK, RUN_TASK
 from backdrop.transformers.registry import UnknownTransform
-from backdrop.transformers.runner import describe, rerun_hint, run_transform
+from backdrop.transformers.runner import describe, log_failure, run_transform
 
 log = logging.getLogger(__name__)
 
@@ -95,17 +95,8 @@ def register(app: Celery, settings: Settings) -> None:
         try:
             done = run_transform(store, config, transform, begin, finish)
         except Exception:
-            log.exception(
-                "transform %s (%s) of %s failed over %s – %s (attempt %d); re-run: %s",
-                transform_id,
-                transform.get("type"),
-                data_set,
-                start,
-                end,
-                self.request.retries + 1,
-                rerun_hint(data_set, begin, finish),
-                extra=describe(data_set, transform, begin, finish),
-            )
+            attempt = self.request.retries + 1
+            log_failure(data_set, transform, begin, finish, f" (attempt {attempt})")
             raise
         log.info(
             "transform %s (%s) of %s wrote %d record(s) to %s over %s – %s",

@@ -9,19 +9,25 @@ from backdrop.logging import configure_logging
 from backdrop.settings import Settings
 from backdrop.web import status
 from backdrop.web.errors import register_error_handlers
-from backdrop.web.extension import init_app
+from backdrop.web.extension import DispatcherFactory, init_app
 from backdrop.web.json import OrjsonProvider
 
 
-def base_app(import_name: str, settings: Settings | None, **config: object) -> Flask:
-    """A Flask app wired to ``settings`` (or the environment's). ``config`` is
-    applied before any route exists (Flask reads some keys per route)."""
+def base_app(
+    import_name: str,
+    settings: Settings | None,
+    dispatcher_factory: DispatcherFactory | None = None,
+    **config: object,
+) -> Flask:
+    """A Flask app wired to ``settings`` (or the environment's); apps that write
+    pass a ``dispatcher_factory``. ``config`` is applied before any route
+    exists (Flask reads some keys per route)."""
     settings = settings or Settings.from_env()
     configure_logging(settings)
     app = Flask(import_name, static_folder=None)
     app.config.update(config)
     app.json = OrjsonProvider(app)
-    init_app(app, settings)
+    init_app(app, settings, dispatcher_factory)
     register_error_handlers(app)
     app.register_blueprint(status.blueprint)
     return app

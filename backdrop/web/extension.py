@@ -6,15 +6,18 @@ gunicorn can fork workers after the app is created.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from flask import Flask, current_app
 
 from backdrop.core.data_sets import Registry
+from backdrop.core.dispatch import Dispatcher
 from backdrop.core.storage import open_engine
 from backdrop.core.storage.base import StorageEngine
 from backdrop.settings import Settings
-from backdrop.transformers.dispatch import Dispatcher, make_dispatcher
+
+DispatcherFactory = Callable[[Settings, StorageEngine], Dispatcher]
 
 
 @dataclass
@@ -22,16 +25,26 @@ class Services:
     settings: Settings
     engine: StorageEngine
     registry: Registry
-    dispatcher: Dispatcher
+    _dispatcher: Dispatcher | None = None
+
+    @property
+    def dispatcher(self) -> Dispatcher:
+        """The after-write hook; only apps that write have one (the read app
+        builds none, so it never imports Celery)."""
+        if self._dispatcher is None:
+            raise RuntimeError("this app was built without a transform dispatcher")
+        return self._dispatcher
 
 
-def init_app(app: Flask, settings: Settings) -> Services:
+def init_app(
+    app: Flask, settings: Settings, dispatcher_factory: DispatcherFactory | None = None
+) -> Services:
     engine = open_engine(settings.database_url)
     services = Services(
         settings=settings,
         engine=engine,
         registry=Registry(engine),
-        dispatcher=make_dispatcher(settings, engine),
+        _dispatcher=dispatcher_factory(settings, engine) if dispatcher_factory else None,
     )
     app.extensions["backdrop"] = services
     return services

@@ -32,4 +32,5 @@ def conditional(response: Response, request: Request) -> Response:
     """Add a strong ETag of the body; a matching ``If-None-Match`` turns the
     response into a bodiless 304."""
     response.add_etag()
-    return response.make_conditional(request)
+    response.make_conditional(request)  # changes the response in place
+    return response

@@ -22,4 +22,6 @@ class OrjsonProvider(JSONProvider):
 
     def response(self, *args: Any, **kwargs: Any):
         value = self._prepare_response_obj(args, kwargs)
-        return self._app.response_class(dumps(value), mimetype="application/json")
+        # _app is typed as the sansio App, whose Response takes no body; the
+        # real class is Flask's, which takes bytes (no decode on the hot path).
+        return self._app.response_class(dumps(value), mimetype="application/json")  # type: ignore[arg-type]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Flask
 
 from backdrop.settings import Settings
+from backdrop.transformers.dispatch import make_dispatcher
 from backdrop.web.app import base_app
 from backdrop.write import admin, records, transforms_admin
 
@@ -12,7 +13,7 @@ from backdrop.write import admin, records, transforms_admin
 def create_app(settings: Settings | None = None) -> Flask:
     # No CORS on the write app: OPTIONS answers 405 like any other unsupported
     # method, so every 2xx is a JSON body.
-    app = base_app(__name__, settings, PROVIDE_AUTOMATIC_OPTIONS=False)
+    app = base_app(__name__, settings, make_dispatcher, PROVIDE_AUTOMATIC_OPTIONS=False)
     # Werkzeug's own guard for bodies read outside read_body (e.g. multipart).
     app.config["MAX_CONTENT_LENGTH"] = app.extensions["backdrop"].settings.max_body_bytes
     app.register_blueprint(admin.blueprint)

@@ -7,7 +7,8 @@ from flask import Blueprint, jsonify
 from werkzeug.routing import BaseConverter
 
 from backdrop.core import writes
-from backdrop.core.data_sets import NAME_PATTERN, DataSetConfig
+from backdrop.core.data_sets import DataSetConfig
+from backdrop.core.names import NAME_PATTERN
 from backdrop.errors import BadRequest, NotFound
 from backdrop.web.extension import services
 from backdrop.write.auth import require_token

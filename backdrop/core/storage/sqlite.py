@@ -25,7 +25,7 @@ from typing import Any
 
 import orjson
 
-from backdrop.core.data_sets import NAME_PATTERN
+from backdrop.core.names import NAME_PATTERN
 from backdrop.core.periods import PERIOD_KEYS, PERIODS, period_keys
 from backdrop.core.query import COLLECT_METHODS, Collect, Sort, Where
 from backdrop.core.storage.base import TIME_FIELDS
