@@ -6,8 +6,8 @@
   stand-in, which the terminal report says.
 - ``postgresql``: the real server at ``BACKDROP_TEST_POSTGRES_URL`` or
   127.0.0.1:5432, in a scratch database created once per run and dropped at
-  the end; every data set is deleted between tests. Skipped, with the URL,
-  when the server does not answer.
+  the end; every document and record is deleted before and after each test.
+  Skipped, with the URL, when the server does not answer.
 
 The terminal summary lists each engine that ran, what it was and its counts.
 """
@@ -22,8 +22,6 @@ from collections import Counter, defaultdict
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
-
-from backdrop.core.catalog import Catalog
 
 ENGINES = ("sqlite", "mongodb", "postgresql")
 MODULES = {"sqlite": "sqlite", "mongodb": "mongodb", "postgresql": "postgres"}
@@ -145,9 +143,15 @@ def mongodb_admin():
     admin.close()
 
 
-def _wipe(engine) -> None:
-    for config in Catalog(engine).list():
-        Catalog(engine).delete(config["name"])
+def _wipe_postgres(engine, url: str) -> None:
+    """Delete every document and every data set's records (Catalog-listed or
+    not) from the run's scratch database; ``ping`` creates the tables first."""
+    import psycopg
+
+    engine.ping()
+    with psycopg.connect(url, connect_timeout=3) as conn:
+        conn.execute("DELETE FROM documents")
+        conn.execute("DELETE FROM backdrop_records")
 
 
 def _sqlite(request, tmp_path):
@@ -185,11 +189,11 @@ def _postgresql(request, tmp_path):
     module = _engine_module("postgresql")
     url = request.getfixturevalue("postgres_database_url")
     engine = module.PostgresEngine(url)
-    _wipe(engine)
+    _wipe_postgres(engine, url)
     try:
         yield engine
     finally:
-        _wipe(engine)
+        _wipe_postgres(engine, url)
         engine.close()
 
 

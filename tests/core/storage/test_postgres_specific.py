@@ -45,14 +45,20 @@ def database_url():
         admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
 
 
+def _wipe(database_url: str) -> None:
+    with psycopg.connect(database_url) as conn:
+        conn.execute("DELETE FROM documents")
+        conn.execute("DELETE FROM backdrop_records")
+
+
 @pytest.fixture
 def engine(database_url):
     """This module's own PostgresEngine (overrides the parametrised contract fixture)."""
     engine = PostgresEngine(database_url)
+    engine.ping()  # creates the tables
     yield engine
-    for name in [config["name"] for config in Catalog(engine).list()]:
-        Catalog(engine).delete(name)
     engine.close()
+    _wipe(database_url)
 
 
 def _config(name: str, group: str | None = None, type_: str | None = None) -> dict:
@@ -133,9 +139,7 @@ def test_an_outage_is_503_and_service_resumes_when_the_server_is_back(database_u
     finally:
         engine.close()
         proxy.stop()
-        cleanup = PostgresEngine(database_url)
-        cleanup.delete_data_set("outage")
-        cleanup.close()
+        _wipe(database_url)
 
 
 def test_schema_creation_is_safe_under_concurrent_first_use(database_url):
@@ -159,8 +163,8 @@ def test_schema_creation_is_safe_under_concurrent_first_use(database_url):
         for thread in threads:
             thread.join(timeout=30)
         assert failures == []
-        engines[0].create_data_set(_config("fresh"))
-        assert [c["name"] for c in engines[3].list_data_sets()] == ["fresh"]
+        Catalog(engines[0]).create(_config("fresh"))
+        assert [c["name"] for c in Catalog(engines[3]).list()] == ["fresh"]
     finally:
         for engine in engines:
             engine.close()
@@ -298,8 +302,8 @@ def test_nul_characters_are_a_clear_bad_request_not_a_crash(engine):
     with pytest.raises(InvalidRecords) as raised:
         engine.records.save("nul", [good, _record("bad", value="a\x00b"), _record("x\x00")])
     assert raised.value.messages == [
-        "record 1: value cannot be stored: its value contains a NUL character",
-        "record 2: _id cannot be stored: its value contains a NUL character",
+        "record 1: value cannot be stored (it contains a NUL character)",
+        "record 2: _id cannot be stored (it contains a NUL character)",
     ]
     assert engine.records.find("nul", Where()) == []
 
@@ -312,8 +316,12 @@ def test_nul_characters_are_a_clear_bad_request_not_a_crash(engine):
     assert engine.records.delete("nul", "good\x00") is False
     assert Catalog(engine).find("nul\x00", "nul") is None
     assert Catalog(engine).get("nul\x00") is None
-    with pytest.raises(BadRequest, match="cannot store"):
+    with pytest.raises(BadRequest) as raised:
         Catalog(engine).add_transform("nul", {"type": "rollup\x00"})
+    assert raised.value.message == (
+        "transform: transform.type cannot be stored (it contains a NUL character)"
+    )
+    assert Catalog(engine).list_transforms("nul") == []
     assert [r["_id"] for r in engine.records.find("nul", Where())] == ["good"]
 
 
@@ -327,7 +335,7 @@ def test_concurrent_batches_sharing_ids_neither_deadlock_nor_duplicate(engine, d
         order = ids[seed * 50 :] + ids[: seed * 50]  # each writer starts elsewhere
         try:
             for round_ in range(10):
-                own.save_records("busy", [_record(i, value=seed, n=round_) for i in order])
+                own.records.save("busy", [_record(i, value=seed, n=round_) for i in order])
                 order.reverse()
         except BaseException as error:  # noqa: BLE001 - reported by the assert below
             failures.append(error)
@@ -341,3 +349,74 @@ def test_concurrent_batches_sharing_ids_neither_deadlock_nor_duplicate(engine, d
         thread.join(timeout=60)
     assert failures == []
     assert sorted(r["_id"] for r in engine.records.find("busy", Where())) == ids
+
+
+def test_documents_with_nul_are_a_clear_bad_request_and_match_nothing(engine):
+    with pytest.raises(BadRequest) as raised:
+        engine.documents.put("dashboard", "d", {"tiles": [{"title": "a\x00"}]})
+    assert raised.value.message == (
+        "dashboard: tiles[0].title cannot be stored (it contains a NUL character)"
+    )
+    with pytest.raises(BadRequest, match="dashboard: id cannot be stored"):
+        engine.documents.put("dashboard", "d\x00", {})
+    engine.documents.put("dashboard", "d", {"title": "fine"})
+    assert engine.documents.get("dashboard", "d\x00") is None
+    assert engine.documents.list("dashboard", {"title": "fine\x00"}) == []
+    assert engine.documents.list("dashboard", {"ti\x00tle": "fine"}) == []
+    assert engine.documents.delete("dashboard", "d\x00") is False
+    assert [d.body for d in engine.documents.list("dashboard")] == [{"title": "fine"}]
+
+
+def test_documents_list_in_code_point_order_whatever_the_collation(engine):
+    for id_ in ("é", "a", "B", "_", "10", "9"):
+        engine.documents.put("setting", id_, {})
+    assert [d.id for d in engine.documents.list("setting")] == ["10", "9", "B", "_", "a", "é"]
+
+
+def test_a_replacing_save_is_never_seen_half_done(engine, database_url):
+    """Readers see the old batch or the new one, never an empty or mixed data
+    set, while replacing and plain saves of the same data set run at once."""
+    Catalog(engine).create(_config("swap"))
+    engine.records.save("swap", [_record(f"r{i}", n=0) for i in range(50)])
+    seen: set[int] = set()
+    failures: list[BaseException] = []
+    done = threading.Event()
+
+    def replacer() -> None:
+        try:
+            for round_ in range(1, 16):
+                batch = [_record(f"r{i}" if round_ % 2 else f"s{i}", n=round_) for i in range(50)]
+                engine.records.save("swap", batch, replace=True)
+        except BaseException as error:  # noqa: BLE001 - reported by the assert below
+            failures.append(error)
+        finally:
+            done.set()
+
+    def saver() -> None:  # rewrites ids the replacer also writes
+        own = PostgresEngine(database_url)
+        try:
+            while not done.is_set():
+                own.records.save("swap", [_record(f"r{i}", n=-1) for i in range(49, 39, -1)])
+        except BaseException as error:  # noqa: BLE001 - reported by the assert below
+            failures.append(error)
+        finally:
+            own.close()
+
+    threads = [threading.Thread(target=replacer)] + [threading.Thread(target=saver) for _ in "ab"]
+    for thread in threads:
+        thread.start()
+    while not done.is_set():
+        seen.add(engine.records.count("swap"))
+    for thread in threads:
+        thread.join(timeout=60)
+    assert failures == []
+    # A plain save between replaces adds up to 10 ids of the other batch.
+    assert seen and min(seen) >= 50 and max(seen) <= 60, seen
+    assert engine.records.count("swap") in range(50, 61)
+
+
+def test_create_drops_records_an_earlier_data_set_left_behind(engine):
+    engine.records.save("leftover", [_record("old", value=1)])  # no config: a crash's remains
+    Catalog(engine).create(_config("leftover"))
+    assert engine.records.count("leftover") == 0
+    assert engine.records.find("leftover", Where()) == []

@@ -1,0 +1,141 @@
+"""Connections: a psycopg 3 pool per process, schema on first use, outages as 503.
+
+The pool is opened lazily in each process (gunicorn forks after the app is
+built), with a short connect timeout and a check on each checkout, so a
+restarted server is recovered from without intervention. Failures to reach
+the server become ``StorageUnavailable``; after one, the next call first tries
+a direct connection so an outage answers 503 at once rather than after the
+pool's wait.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import orjson
+import psycopg
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
+from psycopg.types.json import set_json_dumps, set_json_loads
+from psycopg_pool import ConnectionPool, PoolTimeout
+
+from backdrop.core.storage.postgres.schema import SCHEMA, SCHEMA_LOCK
+from backdrop.errors import BadRequest, StorageUnavailable
+
+logger = logging.getLogger(__name__)
+
+CONNECT_TIMEOUT = 3  # seconds for one connection attempt to the server
+POOL_TIMEOUT = 3.0  # seconds a request waits for a pooled connection
+
+
+def _dumps(value: Any) -> bytes:
+    """orjson, except for integers beyond 64 bits (e.g. a filter on 1e300),
+    which only the standard library writes."""
+    try:
+        return orjson.dumps(value)
+    except TypeError:
+        return json.dumps(value).encode()
+
+
+def _configure(conn: psycopg.Connection[Any]) -> None:
+    """Per new connection: UTC session (``to_jsonb`` of times) and orjson codecs."""
+    set_json_dumps(_dumps, conn)
+    set_json_loads(orjson.loads, conn)
+    conn.execute("SET TIME ZONE 'UTC'")
+    conn.commit()
+
+
+class Connections:
+    """This process's pool on one database, shared by the records and documents."""
+
+    def __init__(self, url: str, *, min_size: int = 1, max_size: int = 4):
+        params = conninfo_to_dict(url)
+        params.setdefault("connect_timeout", CONNECT_TIMEOUT)
+        params.setdefault("application_name", "backdrop")
+        self._conninfo = make_conninfo("", **params)
+        self._host = f"{params.get('host', 'localhost')}:{params.get('port', 5432)}"
+        self._sizes = (min_size, max_size)
+        self._lock = threading.Lock()
+        self._pool: ConnectionPool | None = None
+        self._pid: int | None = None
+        self._schema_ready = False
+        self._verified = False
+        self._recovering = False  # a call failed; renew the pool once it answers
+        self._forked_pools: list[ConnectionPool] = []
+
+    def _get_pool(self) -> ConnectionPool:
+        with self._lock:
+            if self._pool is not None and self._pid != os.getpid():
+                # Inherited from the parent: its sockets are the parent's; never
+                # use or close them here, just keep the object from being collected.
+                self._forked_pools.append(self._pool)
+                self._pool = None
+                self._verified = False
+            if self._pool is None:
+                pool = ConnectionPool(
+                    self._conninfo,
+                    min_size=self._sizes[0],
+                    max_size=self._sizes[1],
+                    timeout=POOL_TIMEOUT,
+                    reconnect_timeout=60.0,
+                    configure=_configure,
+                    check=ConnectionPool.check_connection,
+                    name="backdrop",
+                    open=False,
+                )
+                pool.open(wait=False)
+                self._pool, self._pid = pool, os.getpid()
+            return self._pool
+
+    @contextmanager
+    def connection(self) -> Iterator[psycopg.Connection[Any]]:
+        """A pooled connection in a transaction (committed on success)."""
+        try:
+            pool = self._get_pool()
+            if not self._verified:
+                pool = self._verify(pool)
+            with pool.connection() as conn:
+                yield conn
+        except psycopg.DataError as error:
+            # A value PostgreSQL cannot hold or compare (e.g. a NUL character).
+            reason = error.diag.message_primary or "invalid value"
+            raise BadRequest(f"The database cannot store this value: {reason}") from error
+        except (PoolTimeout, psycopg.OperationalError) as error:
+            self._verified, self._recovering = False, True
+            logger.warning("PostgreSQL at %s unavailable: %s", self._host, error)
+            raise StorageUnavailable(
+                "The database is unavailable (cannot reach PostgreSQL), please retry later"
+            ) from error
+
+    def _verify(self, pool: ConnectionPool) -> ConnectionPool:
+        """Connect directly once per process, and again after any failure, so an
+        unreachable server fails fast instead of after the pool's wait; the first
+        such connection creates the schema (serialised across processes by an
+        advisory lock). Returns the pool to use."""
+        with psycopg.connect(self._conninfo) as conn:
+            if not self._schema_ready:
+                conn.execute("SELECT pg_advisory_xact_lock(%s)", (SCHEMA_LOCK,))
+                conn.execute(SCHEMA)
+        self._schema_ready = self._verified = True
+        if not self._recovering:
+            return pool
+        # The server is back, but the pool may wait out its reconnection backoff
+        # (seconds to minutes) before trying again: replace it with a fresh one.
+        self._recovering = False
+        with self._lock:
+            if self._pool is pool:
+                self._pool = None
+        pool.close(timeout=1.0)
+        return self._get_pool()
+
+    def close(self) -> None:
+        with self._lock:
+            if self._pool is not None and self._pid == os.getpid():
+                self._pool.close()
+            self._pool = None
+            self._verified = False
