@@ -34,6 +34,9 @@ def equal(item: Filter) -> dict[str, Any]:
 
 
 def prefixed(item: PrefixFilter) -> dict[str, Any]:
+    """The prefix as literal text; the server refuses a pattern holding NUL."""
+    if "\0" in item.prefix:
+        raise InvalidQuery("filter_by_prefix cannot contain a NUL character on MongoDB")
     return {item.field: {"$regex": "^" + re.escape(item.prefix)}}
 
 

@@ -22,6 +22,11 @@ from backdrop.core.storage.mongodb.capping import cap
 from backdrop.core.storage.mongodb.connection import Connection
 from backdrop.core.storage.mongodb.failures import available
 from backdrop.core.storage.mongodb.values import as_record, encode, plain, without_period_keys
+from backdrop.errors import BadRequest
+
+# "<database>.<collection>" may hold 255 bytes, 235 once sharded (MongoDB
+# 4.4+); data-set names keep to the lower figure so any collection can be sharded.
+NAMESPACE_BYTES = 235
 
 INDEXES = [
     IndexModel([("_timestamp", ASCENDING), ("_id", ASCENDING)]),
@@ -36,6 +41,19 @@ class MongoRecords:
     def __init__(self, connection: Connection):
         self.connection = connection
 
+    @property
+    def max_name_bytes(self) -> int:
+        """The longest data-set name (in UTF-8 bytes) this database can hold."""
+        return NAMESPACE_BYTES - len(self.connection.database_name.encode()) - 1
+
+    def _check_name(self, data_set: str) -> None:
+        if len(data_set.encode()) > self.max_name_bytes:
+            raise BadRequest(
+                f"Data set name is too long for MongoDB: at most {self.max_name_bytes} "
+                f'bytes with database "{self.connection.database_name}", '
+                f"this one has {len(data_set.encode())}"
+            )
+
     def _collection(self, data_set: str) -> Collection:
         collection = self.connection.collection(data_set)
         if data_set not in self.connection.prepared:
@@ -45,6 +63,10 @@ class MongoRecords:
 
     @available
     def create(self, data_set: str) -> None:
+        """Drop what an earlier data set of that name left (another worker may
+        have written to it after its deletion), then build the indexes, whatever
+        this process's cache says: the cache only saves writes a round trip."""
+        self._check_name(data_set)
         self.connection.database().drop_collection(data_set)
         self.connection.prepared.discard(data_set)
         self._collection(data_set)
@@ -74,6 +96,7 @@ class MongoRecords:
         """
         if not records and not replace:
             return
+        self._check_name(data_set)
         encoded = encode(records)
         collection = self._collection(data_set)
         stand_in = self.connection.stand_in
