@@ -31,7 +31,7 @@ def cap(
     )
     if not total or total[0]["bytes"] <= capped_size:
         return
-    pipeline = [
+    pipeline: list[dict[str, Any]] = [
         {"$sort": dict(NEWEST_FIRST)},
         {"$project": {"_id": 1, "_updated_at": 1, "size": size}},
     ]

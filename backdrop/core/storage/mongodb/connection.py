@@ -85,7 +85,10 @@ class Connection:
         return self._client
 
     def database(self) -> Database:
-        return self.client().get_database(self.database_name, write_concern=DURABLE)
+        database: Database[Any] = self.client().get_database(
+            self.database_name, write_concern=DURABLE
+        )
+        return database
 
     def collection(self, name: str) -> Collection:
         return self.database()[name]
@@ -127,9 +130,10 @@ class Connection:
         if not self.supports_transactions():
             return callback(None)
         with self.client().start_session() as session:
-            return session.with_transaction(
+            result: T = session.with_transaction(
                 callback,
                 read_concern=ReadConcern("snapshot"),
                 write_concern=DURABLE,
                 read_preference=ReadPreference.PRIMARY,
             )
+            return result
