@@ -3,7 +3,9 @@
 - ``sqlite``: a temporary file per test, always.
 - ``mongodb``: a real mongod when ``BACKDROP_TEST_MONGODB_URL`` is set (a fresh
   database per test, dropped after it); otherwise mongomock, an in-process
-  stand-in, which the terminal report says.
+  stand-in, which the terminal report says, behind a recording proxy: after
+  each test every filter and pipeline sent is checked against MongoDB 4.4's
+  operators, allowDiskUse on sorts, NUL-free regexes and namespace length.
 - ``postgresql``: the real server at ``BACKDROP_TEST_POSTGRES_URL`` or
   127.0.0.1:5432, in a scratch database created once per run and dropped at
   the end; every document and record is deleted before and after each test.
@@ -169,11 +171,15 @@ def _mongodb(request, tmp_path):
     if server is None:
         import mongomock
 
+        from tests.mongodb_recording import RecordingClient
+
         _labels["mongodb"] = _mongodb_label()
-        client = mongomock.MongoClient(tz_aware=True)
+        client = RecordingClient(mongomock.MongoClient(tz_aware=True))
         engine = module.MongoEngine(f"mongodb://localhost:27017/{database}", client=client)
         yield engine
         engine.close()
+        # Every filter and pipeline sent must be one MongoDB 4.4 accepts.
+        assert client.calls and client.problems() == []
         return
     admin = request.getfixturevalue("mongodb_admin")
     _labels["mongodb"] = _mongodb_label()

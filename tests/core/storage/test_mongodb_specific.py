@@ -70,11 +70,11 @@ def _record(record_id: str, timestamp: datetime | None = None, **fields) -> dict
 
 
 def test_records_live_in_a_collection_named_after_the_data_set(mongo):
-    Catalog(mongo).create(_config("visits"))
+    Catalog(mongo.engine).create(_config("visits"))
     moment = datetime(2024, 5, 8, 13, 30, tzinfo=UTC)
     mongo.engine.records.save("visits", [_record("a", moment, count=3)])
 
-    assert "_backdrop_data_sets" in mongo.db.list_collection_names()
+    assert "_backdrop_documents" in mongo.db.list_collection_names()
     stored = mongo.db["visits"].find_one({"_id": "a"})
     assert stored["count"] == 3
     assert stored["_timestamp"] == moment
@@ -83,8 +83,8 @@ def test_records_live_in_a_collection_named_after_the_data_set(mongo):
     assert "_week_start_at" not in mongo.engine.records.get("visits", "a")
 
 
-def test_indexes_are_created_on_first_use(mongo):
-    Catalog(mongo).create(_config("visits"))
+def test_creating_a_data_set_creates_its_indexes(mongo):
+    Catalog(mongo.engine).create(_config("visits"))
 
     record_indexes = [
         [k for k, _ in i["key"]] for i in mongo.db["visits"].index_information().values()
@@ -93,17 +93,15 @@ def test_indexes_are_created_on_first_use(mongo):
     assert ["_updated_at", "_id"] in record_indexes
     for key in PERIOD_KEYS:
         assert [key] in record_indexes
-    registry = mongo.db["_backdrop_data_sets"].index_information().values()
-    unique = [[k for k, _ in i["key"]] for i in registry if i.get("unique")]
-    assert ["name"] in unique
-    assert ["data_group", "data_type"] in unique
+    documents = mongo.db["_backdrop_documents"].index_information().values()
+    assert ["_id.kind", "_id.id"] in [[k for k, _ in i["key"]] for i in documents]
 
 
 def test_deleting_a_data_set_drops_its_collection(mongo):
-    Catalog(mongo).create(_config("visits"))
+    Catalog(mongo.engine).create(_config("visits"))
     mongo.engine.records.save("visits", [_record("a")])
 
-    assert Catalog(mongo).delete("visits") is True
+    assert Catalog(mongo.engine).delete("visits") is True
     assert "visits" not in mongo.db.list_collection_names()
 
 
@@ -114,27 +112,25 @@ def test_json_schema_keys_that_are_not_bson_field_names_round_trip(mongo):
         "properties": {"x": {"$ref": "#/definitions/a.b"}},
     }
     config = {**_config("visits"), "schema": schema}
-    Catalog(mongo).create(config)
+    Catalog(mongo.engine).create(config)
 
-    assert Catalog(mongo).get("visits") == config
-    assert Catalog(mongo).find("visits", "visits") == config
-    assert Catalog(mongo).list() == [config]
+    assert Catalog(mongo.engine).get("visits") == config
+    assert Catalog(mongo.engine).find("visits", "visits") == config
+    assert Catalog(mongo.engine).list() == [config]
 
 
 def test_transform_options_with_dotted_and_dollar_keys_round_trip(mongo):
-    Catalog(mongo).create(_config("visits"))
+    Catalog(mongo.engine).create(_config("visits"))
     transform = {"type": "mapping", "options": {"mapping": {"a.b": "c", "$d": "e"}}}
 
-    first = Catalog(mongo).add_transform("visits", transform)
-    second = Catalog(mongo).add_transform("visits", {"type": "rate"})
+    first = Catalog(mongo.engine).add_transform("visits", transform)
+    second = Catalog(mongo.engine).add_transform("visits", {"type": "rate"})
 
-    assert int(second) > int(first)
-    assert Catalog(mongo).list_transforms("visits") == [
+    assert Catalog(mongo.engine).list_transforms("visits") == [
         {**transform, "id": first},
         {"type": "rate", "id": second},
     ]
-    assert Catalog(mongo).remove_transform("visits", f" {first}") is False
-    assert Catalog(mongo).remove_transform("visits", "not-a-number") is False
+    assert Catalog(mongo.engine).remove_transform("visits", f" {first}") is False
 
 
 @pytest.mark.parametrize(
@@ -152,19 +148,19 @@ def test_the_database_name_comes_from_the_url_path(url, database):
 
 
 def test_an_integer_beyond_64_bits_rejects_the_whole_batch(mongo):
-    Catalog(mongo).create(_config("visits"))
+    Catalog(mongo.engine).create(_config("visits"))
 
     with pytest.raises(InvalidRecords) as raised:
         mongo.engine.records.save("visits", [_record("ok", n=1), _record("big", n=2**63)])
 
     assert raised.value.messages == [
-        "big: n cannot be stored (MongoDB can only handle up to 8-byte ints)"
+        "record 2: n cannot be stored (MongoDB can only handle up to 8-byte ints)"
     ]
     assert mongo.engine.records.find("visits", Where()) == []
 
 
 def test_a_number_filter_never_matches_a_boolean(mongo):
-    Catalog(mongo).create(_config("flags"))
+    Catalog(mongo.engine).create(_config("flags"))
     mongo.engine.records.save(
         "flags", [_record("int", v=1), _record("float", v=1.0), _record("bool", v=True)]
     )
@@ -177,7 +173,7 @@ def test_a_number_filter_never_matches_a_boolean(mongo):
 
 
 def test_capped_size_counts_bson_bytes_and_keeps_the_newest(mongo):
-    Catalog(mongo).create(_config("capped"))
+    Catalog(mongo.engine).create(_config("capped"))
     start = datetime(2024, 1, 1, tzinfo=UTC)
     records = [
         {**_record(f"r{i}", v="x" * 50), "_updated_at": start + timedelta(minutes=i)}
@@ -259,12 +255,12 @@ def test_a_closed_engine_reopens_on_next_use():
 def test_a_forked_child_opens_its_own_client():
     """pymongo clients are not fork-safe: the child must not use the parent's."""
     engine = MongoEngine(UNREACHABLE)
-    parent_client = engine._database().client
+    parent_client = engine.connection.client()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)  # fork with threads around
         pid = os.fork()
     if pid == 0:  # child: report through the exit code only
-        os._exit(0 if engine._database().client is not parent_client else 1)
+        os._exit(0 if engine.connection.client() is not parent_client else 1)
     deadline = time.monotonic() + 10
     while (status := os.waitpid(pid, os.WNOHANG)) == (0, 0):
         if time.monotonic() > deadline:
@@ -273,7 +269,7 @@ def test_a_forked_child_opens_its_own_client():
             pytest.fail("forked child did not finish in 10 s")
         time.sleep(0.01)
     assert os.waitstatus_to_exitcode(status[1]) == 0
-    assert engine._database().client is parent_client
+    assert engine.connection.client() is parent_client
     engine.close()
 
 
@@ -321,7 +317,7 @@ def test_grouping_runs_in_the_database(recorded):
 @needs_real_server
 def test_a_batch_on_a_replica_set_is_one_transaction(recorded):
     engine, recorder = recorded
-    if not engine._supports_transactions():
+    if not engine.connection.supports_transactions():
         pytest.skip("the server at BACKDROP_TEST_MONGODB_URL is standalone")
     Catalog(engine).create(_config("visits"))
     recorder.commands.clear()
