@@ -52,12 +52,27 @@ class Catalog:
             self.documents.put(DATA_SET, name, config, expected_version=0)
         except VersionConflict:
             raise Conflict(messages.name_taken(name)) from None
+        self._claim_or_release(name, config)
+        try:
+            self.engine.records.create(name)
+        except BaseException:
+            self._release(name, config["data_group"], config["data_type"])
+            self.documents.delete(DATA_SET, name)
+            raise
+
+    def _claim_or_release(self, name: str, config: JSONObject) -> None:
         try:
             self._claim(name, config["data_group"], config["data_type"])
-            self.engine.records.create(name)
         except BaseException:
             self.documents.delete(DATA_SET, name)
             raise
+
+    def _release(self, name: str, data_group: str, data_type: str) -> None:
+        """Give up an address, if ``name`` holds it."""
+        address = _address(data_group, data_type)
+        owner = self.documents.get(ADDRESS, address)
+        if owner is not None and owner.body["name"] == name:
+            self.documents.delete(ADDRESS, address, expected_version=owner.version)
 
     def _claim(self, name: str, data_group: str, data_type: str) -> None:
         address = _address(data_group, data_type)
@@ -116,10 +131,7 @@ class Catalog:
             self.documents.delete(TRANSFORM, transform.id)
         self.engine.records.drop(name)
         self.documents.delete(DATA_SET, name)
-        address = _address(current.body["data_group"], current.body["data_type"])
-        owner = self.documents.get(ADDRESS, address)
-        if owner is not None and owner.body["name"] == name:
-            self.documents.delete(ADDRESS, address, expected_version=owner.version)
+        self._release(name, current.body["data_group"], current.body["data_type"])
         return True
 
     def add_transform(self, data_set: str, transform: JSONObject) -> str:

@@ -26,6 +26,7 @@ class CountingEngine:
 
     def __init__(self, engine):
         self.engine = engine
+        self.records = self  # reading calls engine.records.find / .aggregate
         self.calls: list[str] = []
 
     def find(self, *args, **kwargs):

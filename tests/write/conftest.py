@@ -35,7 +35,7 @@ def settings(tmp_path):
 @pytest.fixture
 def app(settings):
     app = create_app(settings)
-    app.extensions["backdrop"].dispatcher = RecordingDispatcher()
+    app.extensions["backdrop"]._dispatcher = RecordingDispatcher()
     yield app
     app.extensions["backdrop"].engine.close()
 

@@ -78,7 +78,7 @@ def test_a_failing_dispatcher_never_fails_a_committed_write(app, client, auth, s
         def dispatch(self, *args):
             raise RuntimeError("broker down")
 
-    app.extensions["backdrop"].dispatcher = Broken()
+    app.extensions["backdrop"]._dispatcher = Broken()
     response = client.post(URL, json={"_timestamp": "2024-01-01T00:00:00Z"}, headers=auth)
     assert response.status_code == 200
     assert len(stored()) == 1

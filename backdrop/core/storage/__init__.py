@@ -26,4 +26,5 @@ def open_engine(url: str) -> StorageEngine:
         )
     module_name, class_name = ENGINES[scheme].split(":")
     module = __import__(module_name, fromlist=[class_name])
-    return getattr(module, class_name)(url)
+    engine: StorageEngine = getattr(module, class_name)(url)
+    return engine

@@ -176,3 +176,15 @@ def test_ping_and_reuse_after_close(engine):
     engine.close()
     assert Catalog(engine).get("lasting") == config("lasting")  # reconnects by itself
     engine.ping()
+
+
+def test_a_create_that_fails_midway_leaves_its_address_free(engine, monkeypatch):
+    def refuse(name):
+        raise Conflict("storage refused")
+
+    monkeypatch.setattr(engine.records, "create", refuse)
+    with pytest.raises(Conflict):
+        Catalog(engine).create(config("failed", "g", "t"))
+    monkeypatch.undo()
+    Catalog(engine).create(config("other", "g", "t"))
+    assert Catalog(engine).find("g", "t")["name"] == "other"

@@ -14,7 +14,7 @@ NEWEST_FIRST = [("_updated_at", DESCENDING), ("_id", DESCENDING)]
 
 
 def cap(
-    collection: Collection, capped_size: int, session: ClientSession | None, stand_in: bool
+    collection: Collection[Any], capped_size: int, session: ClientSession | None, stand_in: bool
 ) -> None:
     """Drop the oldest records by ``_updated_at`` (then ``_id``) until the rest
     fit in ``capped_size`` bytes of BSON, as MongoDB's capped collections count.
@@ -40,7 +40,7 @@ def cap(
 
 
 def _drop_beyond(
-    collection: Collection,
+    collection: Collection[Any],
     sizes: Iterator[tuple[int, dict[str, Any]]],
     capped_size: int,
     session: ClientSession | None,

@@ -84,13 +84,13 @@ class Connection:
             self.transactions = None
         return self._client
 
-    def database(self) -> Database:
+    def database(self) -> Database[Any]:
         database: Database[Any] = self.client().get_database(
             self.database_name, write_concern=DURABLE
         )
         return database
 
-    def collection(self, name: str) -> Collection:
+    def collection(self, name: str) -> Collection[Any]:
         return self.database()[name]
 
     def close(self) -> None:

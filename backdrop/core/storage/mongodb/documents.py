@@ -89,7 +89,7 @@ class MongoDocuments:
     def __init__(self, connection: Connection):
         self.connection = connection
 
-    def _collection(self) -> Collection:
+    def _collection(self) -> Collection[Any]:
         """Read from the primary whatever the URL's read preference: a version
         read from a lagging secondary would make every next put a conflict."""
         collection = self.connection.collection(DOCUMENTS)
@@ -97,7 +97,7 @@ class MongoDocuments:
             collection = collection.with_options(read_preference=ReadPreference.PRIMARY)
         return collection
 
-    def _writable(self) -> Collection:
+    def _writable(self) -> Collection[Any]:
         collection = self._collection()
         if DOCUMENTS not in self.connection.prepared:
             collection.create_indexes(INDEXES)

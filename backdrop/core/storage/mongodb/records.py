@@ -9,6 +9,7 @@ aggregation pipeline (``backdrop.core.storage.mongodb.pipeline``).
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from pymongo import ASCENDING, DESCENDING, IndexModel, ReplaceOne
 from pymongo.client_session import ClientSession
@@ -54,7 +55,7 @@ class MongoRecords:
                 f"this one has {len(data_set.encode())}"
             )
 
-    def _collection(self, data_set: str) -> Collection:
+    def _collection(self, data_set: str) -> Collection[Any]:
         collection = self.connection.collection(data_set)
         if data_set not in self.connection.prepared:
             collection.create_indexes(INDEXES)
@@ -108,7 +109,7 @@ class MongoRecords:
                 for record in records:
                     collection.replace_one({"_id": record["_id"]}, record, upsert=True)
             elif encoded:
-                operations = [
+                operations: list[ReplaceOne[Any]] = [
                     ReplaceOne({"_id": record["_id"]}, document, upsert=True)
                     for record, document in zip(records, encoded, strict=True)
                 ]
