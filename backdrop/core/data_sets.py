@@ -21,6 +21,11 @@ from backdrop.errors import BadRequest, NotFound
 
 NAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 KEY_PATTERN = re.compile(r"^[a-z_][a-z0-9_]+$", re.IGNORECASE)
+# KEY_PATTERN in words, for the ``detail`` of errors about a bad key.
+KEY_RULE = (
+    "keys match ^[a-z_][a-z0-9_]+$ in any case "
+    "(at least two characters: letters, digits and _, not starting with a digit)"
+)
 DEFAULT_MAX_AGE = 31 * 24 * 3600
 
 
