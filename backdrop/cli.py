@@ -49,7 +49,9 @@ def main(verbose: bool) -> None:
 
 @main.command()
 @click.argument("app", type=click.Choice(list(PORTS)))
-@click.option("--port", type=int, help="Port to listen on.  [default: read 3038, write 3039, admin 3040]")
+@click.option(
+    "--port", type=int, help="Port to listen on.  [default: read 3038, write 3039, admin 3040]"
+)
 @click.option("--host", default="0.0.0.0", show_default=True, help="Address to bind.")  # noqa: S104 - a server process, as the Procfile runs it
 @click.option("--workers", default=2, show_default=True, help="Gunicorn worker processes.")
 @click.option("--reload", is_flag=True, help="Restart the workers when the code changes.")

@@ -88,8 +88,10 @@ def test_errors_are_readable(run):
     assert "not JSON" in run("add", "src", "{oops").output
     missing = run("list", "missing")
     assert missing.exit_code == 1
-    assert missing.stderr.strip().splitlines()[-1].startswith(
-        "Error: no data set named 'missing' in SQLite file "
+    assert (
+        missing.stderr.strip()
+        .splitlines()[-1]
+        .startswith("Error: no data set named 'missing' in SQLite file ")
     )
     assert "No transform with id '9'" in run("remove", "src", "9").output
     bad_time = run("run", "src", "--start", "yesterday")
