@@ -26,6 +26,7 @@ from backdrop.command_line import (
     quiet_logging,
     run,
     settings,
+    verbose_logging,
 )
 from backdrop.core.data_sets import DataSetConfig, Registry
 from backdrop.errors import BackdropError
@@ -44,7 +45,14 @@ def main(verbose: bool) -> None:
     (default sqlite:///var/backdrop.db, relative to the current directory)
     and name it on stderr.
     """
-    quiet_logging(verbose)
+    if verbose:
+        verbose_logging()
+
+
+def entry_point() -> None:
+    """The ``backdrop`` console script and ``python -m backdrop``."""
+    quiet_logging()
+    main()
 
 
 @main.command()

@@ -31,15 +31,23 @@ def settings() -> Settings:
         raise click.ClickException(str(error)) from None
 
 
-def quiet_logging(verbose: bool) -> None:
+def quiet_logging() -> None:
     """The CLI reports each failure itself, once; library warnings (a pool
-    retrying PostgreSQL, say) would repeat it. ``--verbose`` shows the log."""
-    if verbose:
-        from backdrop.logging import configure_logging
+    retrying PostgreSQL, say) would repeat it. Called by the console script
+    only, so tests that invoke the commands keep their own logging."""
+    handler = logging.StreamHandler()
+    handler.setLevel(logging.CRITICAL)
+    logging.getLogger().addHandler(handler)
+    logging.getLogger().setLevel(logging.CRITICAL)
 
-        configure_logging(settings())
-    else:
-        logging.basicConfig(level=logging.CRITICAL)
+
+def verbose_logging() -> None:
+    """``backdrop --verbose``: log lines at BACKDROP_LOG_LEVEL on stderr."""
+    for handler in logging.getLogger().handlers:
+        handler.setLevel(logging.NOTSET)
+    logging.getLogger().setLevel(settings().log_level)
+    if not logging.getLogger().handlers:
+        logging.getLogger().addHandler(logging.StreamHandler())
 
 
 def sqlite_file(url: str) -> Path | None:
