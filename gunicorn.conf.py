@@ -1,7 +1,4 @@
-"""Gunicorn settings for every process started from the repository root.
+"""Gunicorn settings for any gunicorn started from the repository root: the
+same as ``backdrop serve`` and ``./start-app.sh`` use (backdrop/gunicorn_conf.py)."""
 
-Gunicorn ≥ 24 opens a control socket at one fixed path per user; the read
-and write apps (and test runs) would fight over it, and Backdrop does not use it.
-"""
-
-control_socket_disable = True
+from backdrop.gunicorn_conf import *  # noqa: F403 - re-export every gunicorn setting

@@ -1,5 +1,5 @@
 """`python -m backdrop` runs the command line."""
 
-from backdrop.cli import main
+from backdrop.cli import entry_point
 
-main()
+entry_point()

@@ -7,6 +7,7 @@ the admin API, so the same rules and messages apply.
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import sys
@@ -15,36 +16,73 @@ from typing import Any
 
 import click
 
-from backdrop.command_line import EngineContext, echo_json, engine, run, settings
+from backdrop import __version__
+from backdrop.command_line import (
+    EngineContext,
+    database,
+    echo_json,
+    engine,
+    existing,
+    quiet_logging,
+    run,
+    settings,
+    verbose_logging,
+)
 from backdrop.core.data_sets import DataSetConfig, Registry
 from backdrop.errors import BackdropError
 from backdrop.transformers.cli import transforms
 
-PORTS = {"read": 3038, "write": 3039}
+PORTS = {"read": 3038, "write": 3039, "admin": 3040}
 
 
 @click.group()
-def main() -> None:
-    """Backdrop: a data store for performance data."""
+@click.version_option(__version__, prog_name="backdrop")
+@click.option("--verbose", is_flag=True, help="Show log lines too, at BACKDROP_LOG_LEVEL.")
+def main(verbose: bool) -> None:
+    """Backdrop: a data store for performance data.
+
+    Commands that use the database work directly on BACKDROP_DATABASE_URL
+    (default sqlite:///var/backdrop.db, relative to the current directory)
+    and name it on stderr.
+    """
+    if verbose:
+        verbose_logging()
+
+
+def entry_point() -> None:
+    """The ``backdrop`` console script and ``python -m backdrop``."""
+    quiet_logging()
+    main()
 
 
 @main.command()
-@click.argument("app", type=click.Choice(sorted(PORTS)))
-@click.option("--port", type=int, help="Port to listen on (read 3038, write 3039).")
-@click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind.")
-@click.option("--workers", default=2, show_default=True, help="gunicorn worker processes.")
-def serve(app: str, port: int | None, host: str, workers: int) -> None:
-    """Run the read or write app under gunicorn."""
+@click.argument("app", type=click.Choice(list(PORTS)))
+@click.option(
+    "--port", type=int, help="Port to listen on.  [default: read 3038, write 3039, admin 3040]"
+)
+@click.option("--host", default="0.0.0.0", show_default=True, help="Address to bind.")  # noqa: S104 - a server process, as the Procfile runs it
+@click.option("--workers", default=2, show_default=True, help="Gunicorn worker processes.")
+@click.option("--reload", is_flag=True, help="Restart the workers when the code changes.")
+def serve(app: str, port: int | None, host: str, workers: int, reload: bool) -> None:
+    """Run the read, write or admin app under gunicorn, with an access log.
+
+    ./start-app.sh runs this command too, so both start the same server.
+    """
     settings()  # fail here, readably, on a bad BACKDROP_* variable
+    if importlib.util.find_spec(f"backdrop.{app}") is None:
+        raise click.ClickException(f"the {app} app is not part of this version of Backdrop")
     argv = [
         sys.executable,
         "-m",
         "gunicorn",
+        "--config",
+        "python:backdrop.gunicorn_conf",
         f"backdrop.{app}:create_app()",
         "--bind",
         f"{host}:{port or PORTS[app]}",
         "--workers",
         str(workers),
+        *(["--reload"] if reload else []),
     ]
     os.execv(sys.executable, argv)  # noqa: S606 - replaces this process with gunicorn
 
@@ -84,12 +122,14 @@ def _assignments(pairs: tuple[str, ...]) -> dict[str, Any]:
     return values
 
 
-@data_sets.command("create")
+@data_sets.command("create", short_help="Create a data set and print its bearer token.")
 @click.argument("name")
 @click.argument("fields_", metavar="[KEY=VALUE]...", nargs=-1)
 @click.option("--config", "config_json", help="Config fields as a JSON object.")
 def create(name: str, fields_: tuple[str, ...], config_json: str | None) -> None:
-    """Create a data set; prints its config and bearer token (shown only now)."""
+    """Create data set NAME with the given config fields (KEY=VALUE, VALUE read
+    as JSON when it parses) and print its config and bearer token. The token is
+    shown only now."""
     body = {**(_json_object(config_json, "--config") if config_json else {})}
     body.update(_assignments(fields_))
     body["name"] = name
@@ -101,10 +141,12 @@ def create(name: str, fields_: tuple[str, ...], config_json: str | None) -> None
 @click.option("--json", "as_json", is_flag=True, help="Print full configs as JSON.")
 def list_(as_json: bool) -> None:
     """List data sets: name and address."""
-    configs = run(_registry().list)
+    configs = run(Registry(engine(read_only=True)).list)
     if as_json:
         echo_json([c.public() for c in configs])
         return
+    if not configs:
+        click.echo(f"no data sets in {database()}", err=True)
     for config in configs:
         click.echo(f"{config.name}\t/data/{config.data_group}/{config.data_type}")
 
@@ -113,20 +155,23 @@ def list_(as_json: bool) -> None:
 @click.argument("name")
 def show(name: str) -> None:
     """Print one data set's config (never its token)."""
-    echo_json(run(_registry().get, name).public())
+    echo_json(run(existing(name, read_only=True).get, name).public())
 
 
-@data_sets.command("update")
+@data_sets.command("update", short_help="Change config fields of a data set.")
 @click.argument("name")
 @click.argument("fields_", metavar="KEY=VALUE...", nargs=-1)
 @click.option("--config", "config_json", help="Fields to change as a JSON object.")
 def update(name: str, fields_: tuple[str, ...], config_json: str | None) -> None:
-    """Change config fields, e.g. ``update things realtime=true max_age_expected=null``."""
+    """Change config fields of data set NAME, for example:
+
+    backdrop data-sets update things realtime=true max_age_expected=null
+    """
     changes = {**(_json_object(config_json, "--config") if config_json else {})}
     changes.update(_assignments(fields_))
     if not changes:
         raise click.UsageError("Nothing to change: give KEY=VALUE arguments or --config")
-    echo_json(run(_registry().update, name, changes).public())
+    echo_json(run(existing(name).update, name, changes).public())
 
 
 @data_sets.command("delete")
@@ -134,19 +179,18 @@ def update(name: str, fields_: tuple[str, ...], config_json: str | None) -> None
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
 def delete(name: str, yes: bool) -> None:
     """Delete a data set and all its records."""
-    registry = _registry()
-    run(registry.get, name)
+    registry = existing(name)
     if not yes:
         click.confirm(f"Delete {name} and all its records?", abort=True)
     run(registry.delete, name)
     click.echo(f"Deleted {name}")
 
 
-@data_sets.command("rotate-token")
+@data_sets.command("rotate-token", short_help="Replace a data set's bearer token.")
 @click.argument("name")
 def rotate_token(name: str) -> None:
     """Replace a data set's bearer token; prints the new one (shown only now)."""
-    click.echo(run(_registry().rotate_token, name))
+    click.echo(run(existing(name).rotate_token, name))
 
 
 _CONFIG_FIELDS = {f.name for f in fields(DataSetConfig)} - {"token_hash"}
@@ -175,11 +219,12 @@ def stagecraft_body(entry: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
     return body, ignored
 
 
-@data_sets.command("import")
+@data_sets.command("import", short_help="Create data sets from a Stagecraft export.")
 @click.argument("file", type=click.File("rb"))
 def import_(file) -> None:
-    """Create data sets from a Stagecraft export (a JSON list of configs, with
-    plain bearer tokens). Existing names are skipped, so a re-run is safe."""
+    """Create data sets from a Stagecraft export: a JSON list of configs with
+    plain bearer tokens, which are kept. Existing names are skipped, so a
+    re-run is safe."""
     try:
         entries = json.load(file)
     except (json.JSONDecodeError, UnicodeDecodeError) as error:
@@ -200,7 +245,7 @@ def import_(file) -> None:
         try:
             config, token = registry.create(body)
         except BackdropError as error:
-            click.echo(f"failed {name}: {error.message}", err=True)
+            click.echo(f"failed {name}: {error.describe()}", err=True)
             failed += 1
             continue
         created += 1

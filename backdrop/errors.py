@@ -2,7 +2,9 @@
 
 No Flask import here: the core raises these, and ``backdrop.web.errors``
 renders every one of them (and every HTTPException) as
-``{"status": "error", "message": …}``.
+``{"status": "error", "message": …}``. The ``message`` is the one clients have
+always matched on (SPEC 4, 5.2); an optional ``detail`` adds what exactly was
+wrong and what is allowed, for the person reading it.
 """
 
 from __future__ import annotations
@@ -12,13 +14,29 @@ class BackdropError(Exception):
     status = 500
     default_message = "Internal error"
 
-    def __init__(self, message: str | None = None, *, headers: dict[str, str] | None = None):
+    def __init__(
+        self,
+        message: str | None = None,
+        *,
+        headers: dict[str, str] | None = None,
+        detail: str | None = None,
+    ):
         self.message = message or self.default_message
         self.headers = headers or {}
+        self.detail = detail
         super().__init__(self.message)
 
     def body(self) -> dict:
-        return {"status": "error", "message": self.message}
+        return self._with_detail({"status": "error", "message": self.message})
+
+    def _with_detail(self, body: dict) -> dict:
+        if self.detail:
+            body["detail"] = self.detail
+        return body
+
+    def describe(self) -> str:
+        """The message and, when set, the detail: one line for a terminal."""
+        return f"{self.message} ({self.detail})" if self.detail else self.message
 
 
 class BadRequest(BackdropError):
@@ -33,12 +51,12 @@ class InvalidQuery(BadRequest):
 class InvalidRecords(BadRequest):
     """One or more records of a batch failed validation; nothing was stored."""
 
-    def __init__(self, messages: list[str]):
+    def __init__(self, messages: list[str], detail: str | None = None):
         self.messages = messages
-        super().__init__("; ".join(messages))
+        super().__init__("; ".join(messages), detail=detail)
 
     def body(self) -> dict:
-        return {"status": "error", "messages": self.messages}
+        return self._with_detail({"status": "error", "messages": self.messages})
 
 
 class Unauthorized(BackdropError):

@@ -73,6 +73,14 @@ SETTINGS: tuple[Setting, ...] = (
         _positive_int,
         "Largest request body accepted, also after gzip decompression.",
     ),
+    Setting(
+        "admin_url",
+        "BACKDROP_ADMIN_URL",
+        None,
+        _optional,
+        "Address of the admin UI, linked from the read and write apps' index (GET /). "
+        "Unset: port 3040 on the host the request was sent to.",
+    ),
     Setting("log_level", "BACKDROP_LOG_LEVEL", "INFO", str.upper, "Logging level."),
     Setting(
         "log_format",
@@ -94,6 +102,7 @@ class Settings:
     broker_url: str | None = None
     admin_token: str | None = None
     max_body_bytes: int = 10 * MIB
+    admin_url: str | None = None
     log_level: str = "INFO"
     log_format: str = "text"
 

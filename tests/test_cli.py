@@ -41,7 +41,7 @@ def registry(database_url):
 
 def test_create_prints_config_and_token(run, registry):
     result = run("data-sets", "create", "things", "realtime=true", "--config", '{"data_type": "t"}')
-    shown = json.loads(result.output)
+    shown = json.loads(result.stdout)
     assert shown["name"] == "things" and shown["realtime"] is True and shown["data_type"] == "t"
     config = registry.get("things")
     assert config.token_matches(shown["bearer_token"])
@@ -55,20 +55,24 @@ def test_create_reports_bad_config_and_conflicts(run):
 
 
 def test_list_and_show_never_print_tokens(run):
-    token = json.loads(run("data-sets", "create", "bbb").output)["bearer_token"]
+    token = json.loads(run("data-sets", "create", "bbb").stdout)["bearer_token"]
     run("data-sets", "create", "aaa", "data_group=g", "data_type=t")
-    listing = run("data-sets", "list").output
+    listing = run("data-sets", "list").stdout
     assert listing.splitlines() == ["aaa\t/data/g/t", "bbb\t/data/bbb/bbb"]
-    as_json = json.loads(run("data-sets", "list", "--json").output)
+    as_json = json.loads(run("data-sets", "list", "--json").stdout)
     assert [c["name"] for c in as_json] == ["aaa", "bbb"]
-    shown = run("data-sets", "show", "bbb").output
+    shown = run("data-sets", "show", "bbb").stdout
     assert json.loads(shown)["name"] == "bbb"
     assert token not in shown + listing and "token_hash" not in shown
 
 
-def test_show_unknown_fails(run):
-    assert (
-        'No collection exists with name "nope"' in run("data-sets", "show", "nope", code=1).output
+def test_show_unknown_fails_saying_where_it_looked(run, database_url):
+    run("data-sets", "create", "things")
+    result = run("data-sets", "show", "nope", code=1)
+    path = database_url.removeprefix("sqlite:///")
+    assert result.stderr.splitlines()[-1] == (
+        f"Error: no data set named 'nope' in SQLite file {path}; "
+        "'backdrop data-sets list' shows the ones there"
     )
 
 
@@ -82,8 +86,8 @@ def test_update(run, registry):
 
 
 def test_rotate_token(run, registry):
-    old = json.loads(run("data-sets", "create", "things").output)["bearer_token"]
-    new = run("data-sets", "rotate-token", "things").output.strip()
+    old = json.loads(run("data-sets", "create", "things").stdout)["bearer_token"]
+    new = run("data-sets", "rotate-token", "things").stdout.strip()
     config = registry.get("things")
     assert config.token_matches(new) and not config.token_matches(old)
 
@@ -157,8 +161,8 @@ def test_a_bad_setting_is_a_readable_error(tmp_path):
 @pytest.mark.parametrize(
     ("args", "target", "bind"),
     [
-        (["read"], "backdrop.read:create_app()", "127.0.0.1:3038"),
-        (["write"], "backdrop.write:create_app()", "127.0.0.1:3039"),
+        (["read"], "backdrop.read:create_app()", "0.0.0.0:3038"),
+        (["write"], "backdrop.write:create_app()", "0.0.0.0:3039"),
         (
             ["write", "--port", "8000", "--host", "localhost"],
             "backdrop.write:create_app()",
@@ -173,7 +177,7 @@ def test_serve_execs_gunicorn_on_the_app_factory(monkeypatch, args, target, bind
     assert result.exit_code == 0, result.output
     ((path, argv),) = calls
     assert path == sys.executable
-    assert argv[1:4] == ["-m", "gunicorn", target]
+    assert argv[1:6] == ["-m", "gunicorn", "--config", "python:backdrop.gunicorn_conf", target]
     assert argv[argv.index("--bind") + 1] == bind
 
 

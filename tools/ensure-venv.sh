@@ -4,10 +4,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# A pyenv shim answers `command -v` for versions it does not have and then
+# prints "pyenv: python3.13: command not found": every probe stays silent.
 find_python() {
   for candidate in python3.13 python3.12 python3.11 python3; do
     if command -v "$candidate" >/dev/null 2>&1 &&
-      "$candidate" -c 'import sys; sys.exit(sys.version_info < (3, 11))'; then
+      "$candidate" -c 'import sys; sys.exit(sys.version_info < (3, 11))' >/dev/null 2>&1; then
       echo "$candidate"
       return
     fi
@@ -20,7 +22,10 @@ VENV=${BACKDROP_VENV:-.venv}
 [ -x "$VENV/bin/python" ] || "$(find_python)" -m venv "$VENV"
 stamp="$VENV/.backdrop-installed"
 if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
-  "$VENV/bin/python" -m pip install -q --upgrade pip
-  "$VENV/bin/python" -m pip install -q -e '.[dev]'
+  # BACKDROP_INSTALL_VERBOSE=1 (run_development.sh) shows pip's progress.
+  quiet=-q
+  [ -n "${BACKDROP_INSTALL_VERBOSE:-}" ] && quiet= && echo "Installing Backdrop into $VENV (first run, about 30 s)..."
+  "$VENV/bin/python" -m pip install $quiet --upgrade pip
+  "$VENV/bin/python" -m pip install $quiet -e '.[dev]'
   touch "$stamp"
 fi

@@ -13,3 +13,9 @@ NAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 
 KEY_PATTERN = re.compile(r"^[a-z_][a-z0-9_]+$", re.IGNORECASE)
 """Record keys (two or more characters; a leading underscore marks Backdrop's own)."""
+
+# KEY_PATTERN in words, for the ``detail`` of errors about a bad key.
+KEY_RULE = (
+    "keys match ^[a-z_][a-z0-9_]+$ in any case "
+    "(at least two characters: letters, digits and _, not starting with a digit)"
+)

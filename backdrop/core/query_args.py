@@ -13,39 +13,37 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any, NoReturn, Protocol
 
-from backdrop.core.names import KEY_PATTERN
+from backdrop.core.names import KEY_PATTERN, KEY_RULE
 from backdrop.core.periods import PERIODS, Period
 from backdrop.core.query import COLLECT_METHODS, Collect, Filter, PrefixFilter, Query, Sort
+from backdrop.core.query_checks import INTERNAL_FIELDS, check_restricted, check_sort_key
 from backdrop.errors import InvalidQuery
 
-PARAMETERS = frozenset(
-    (
-        "filter_by",
-        "filter_by_prefix",
-        "start_at",
-        "end_at",
-        "inclusive",
-        "period",
-        "duration",
-        "group_by",
-        "collect",
-        "sort_by",
-        "limit",
-        "flatten",
-        "format",
-    )
+# In the order of SPEC 5.1, as the ``detail`` of an unknown parameter lists them.
+PARAMETER_ORDER = (
+    "filter_by",
+    "filter_by_prefix",
+    "start_at",
+    "end_at",
+    "inclusive",
+    "period",
+    "duration",
+    "group_by",
+    "collect",
+    "sort_by",
+    "limit",
+    "flatten",
+    "format",
 )
+PARAMETERS = frozenset(PARAMETER_ORDER)
 REPEATABLE = frozenset(("filter_by", "filter_by_prefix", "group_by", "collect"))
 FORMATS = ("json", "csv")
-# The internal fields a stored record shows (SPEC 3); period keys are hidden.
-INTERNAL_FIELDS = frozenset(("_id", "_timestamp", "_updated_at", "_start_at", "_end_at"))
 TIME_FIELDS = INTERNAL_FIELDS - {"_id"}
 # YYYY-MM-DDTHH:MM:SS then Z, ±HH:MM or nothing. A space stands for "+": an
 # unencoded "+00:00" in a query string arrives decoded as " 00:00".
 DATETIME_PATTERN = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(Z|[+\- ]\d{2}:\d{2})?$")
 # Larger limits behave the same and would overflow a database integer.
 MAX_LIMIT = 2**53
-ONE_WEEK_SECONDS = 7 * 24 * 3600
 
 
 class Args(Protocol):
@@ -89,8 +87,16 @@ def parse_query(args: Args | Mapping[str, Any], raw_queries_allowed: bool = True
     return _Parser(args).parse(raw_queries_allowed)
 
 
-def _fail(message: str) -> NoReturn:
-    raise InvalidQuery(message)
+DATETIME_RULE = "YYYY-MM-DDTHH:MM:SS then Z, ±HH:MM or nothing (UTC), e.g. 2024-01-01T00:00:00Z"
+
+
+def _fail(message: str, detail: str | None = None) -> NoReturn:
+    raise InvalidQuery(message, detail=detail)
+
+
+def _quoted(names: set[str]) -> str:
+    """Names as a client sent them, quoted and cut short, for a ``detail``."""
+    return ", ".join(repr(name[:100]) for name in sorted(names))
 
 
 def _check_field(parameter: str, name: str, internal: bool = True) -> None:
@@ -99,9 +105,12 @@ def _check_field(parameter: str, name: str, internal: bool = True) -> None:
     if name.startswith("$"):
         _fail(f"{parameter} cannot use a field name starting with $")
     if not KEY_PATTERN.fullmatch(name):
-        _fail(f"{parameter} field {name!r} is not a valid field name")
+        _fail(f"{parameter} field {name!r} is not a valid field name", KEY_RULE)
     if internal and name.startswith("_") and name not in INTERNAL_FIELDS:
-        _fail(f"{parameter} field {name!r} is not a recognised internal field")
+        _fail(
+            f"{parameter} field {name!r} is not a recognised internal field",
+            "internal fields: " + ", ".join(sorted(INTERNAL_FIELDS)),
+        )
 
 
 def _boolean(parameter: str, value: str | None) -> bool:
@@ -109,7 +118,7 @@ def _boolean(parameter: str, value: str | None) -> bool:
         return False
     lowered = value.lower()
     if lowered not in ("true", "false"):
-        _fail(f"{parameter} must be either 'true' or 'false'")
+        _fail(f"{parameter} must be either 'true' or 'false'", f"got {parameter}={value}")
     return lowered == "true"
 
 
@@ -171,8 +180,13 @@ class _Parser:
     # 1
     def check_parameters(self) -> None:
         names = set(self.args.keys())
-        if names - PARAMETERS:
-            _fail("An unrecognised parameter was provided")
+        unknown = names - PARAMETERS
+        if unknown:
+            kind = "parameter" if len(unknown) == 1 else "parameters"
+            _fail(
+                "An unrecognised parameter was provided",
+                f"unknown {kind} {_quoted(unknown)}; known: {', '.join(PARAMETER_ORDER)}",
+            )
         for name in sorted(names - REPEATABLE):
             if len(self.args.getlist(name)) > 1:
                 _fail(f"{name} can only be given once")
@@ -202,7 +216,7 @@ class _Parser:
         if text is None:
             return None
         if not DATETIME_PATTERN.fullmatch(text):
-            _fail(f"{name} is not a valid datetime")
+            _fail(f"{name} is not a valid datetime", f"got {text!r}; use {DATETIME_RULE}")
         if text[19:20] == " ":
             text = f"{text[:19]}+{text[20:]}"
         try:
@@ -211,7 +225,7 @@ class _Parser:
                 return moment.replace(tzinfo=UTC)
             return moment.astimezone(UTC)
         except (ValueError, OverflowError):
-            _fail(f"{name} is not a valid datetime")
+            _fail(f"{name} is not a valid datetime", f"{text!r} is not a real date and time")
 
     # 4
     def filters(self) -> tuple[tuple[Filter, ...], tuple[PrefixFilter, ...]]:
@@ -294,7 +308,7 @@ class _Parser:
             return None
         if not text.isascii() or not text.isdigit():
             kind = "non-negative" if name == "limit" else "positive"
-            _fail(f"{name} must be a {kind} integer")
+            _fail(f"{name} must be a {kind} integer", f"got {name}={text}")
         return min(int(text), MAX_LIMIT)
 
     # 9
@@ -307,7 +321,11 @@ class _Parser:
             name, colon, method = text.partition(":")
             _check_field("collect", name, internal=False)
             if colon and method not in COLLECT_METHODS:
-                _fail("Unknown collection method")
+                _fail(
+                    "Unknown collection method",
+                    f"{method!r} in collect={text} is not one; "
+                    f"collect methods: {', '.join(COLLECT_METHODS)}",
+                )
             if name.startswith("_"):
                 _fail("Cannot collect internal fields, internal fields start with an underscore")
             if name in group_by:
@@ -342,59 +360,3 @@ class _Parser:
                 "If 'duration' is requested (for relative time), 'period' is required - "
                 "please add a period (like 'day', 'month' etc)"
             )
-
-
-def check_restricted(query: Query) -> None:
-    """The extra rules for data sets with ``raw_queries_allowed: false``."""
-    if not query.is_grouped:
-        _fail("querying for raw data is not allowed")
-    if query.period is not None and query.period.name == "hour":
-        return
-    bounds = (("start_at", query.start_at), ("end_at", query.end_at))
-    for name, moment in bounds:
-        if moment is not None and moment != moment.replace(
-            hour=0, minute=0, second=0, microsecond=0
-        ):
-            _fail(f"{name} must be midnight")
-    if query.start_at and query.end_at:
-        if (query.end_at - query.start_at).total_seconds() < ONE_WEEK_SECONDS:
-            _fail("The minimum time span for a query is 7 days")
-    if query.period is None:
-        return
-    for name, moment in bounds:
-        if moment is None:
-            continue
-        if query.period.name == "week" and moment.weekday() != 0:
-            _fail(f"{name} must be a monday")
-        if query.period.name == "month" and moment.day != 1:
-            _fail(f"{name} must be midnight on the first day of the month")
-
-
-def sort_keys(query: Query) -> set[str]:
-    """Every key a grouped row (or group, for period queries) carries."""
-    keys = {*query.group_by, "_count"}
-    for collect in query.collect:
-        keys.add(collect.key)
-        if collect.legacy:
-            keys.add(collect.field)
-    if query.period is not None:
-        keys.add("_group_count")
-    return keys
-
-
-def check_sort_key(query: Query) -> None:
-    """A grouped ``sort_by`` must name a key the groups have (SPEC 5.2, last rule)."""
-    if query.sort_by is None:
-        return
-    key = query.sort_by.key
-    if not query.is_grouped:
-        if ":" in key:
-            _fail(f"Cannot sort by {key!r}: raw records have no collect keys")
-        if key.startswith("_") and key not in INTERNAL_FIELDS:
-            _fail(f"sort_by field {key!r} is not a recognised internal field")
-        return
-    if key not in sort_keys(query):
-        _fail(
-            f"Cannot sort by {key!r}: no group has that key "
-            "(sort by a group_by field, _count or a collect key such as value:sum)"
-        )

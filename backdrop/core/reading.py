@@ -21,6 +21,7 @@ from backdrop.core.storage.base import StorageEngine
 from backdrop.errors import InvalidQuery
 
 MAX_PERIODS = 100_000
+INVALID_COLLECT = "invalid collect function"  # the engines' message, SPEC 5.2
 MAX_ROWS = 1_000_000
 # The shortest each period can be, to bound a range's period count cheaply.
 _SHORTEST = {
@@ -37,6 +38,28 @@ def execute(
     engine: StorageEngine, data_set: str, query: Query, now: datetime | None = None
 ) -> list[dict[str, Any]]:
     """The response rows of ``query`` over the data set named ``data_set``."""
+    try:
+        return _execute(engine, data_set, query, now)
+    except InvalidQuery as error:
+        if error.message == INVALID_COLLECT and error.detail is None:
+            error.detail = _numeric_collects(query)
+        raise
+
+
+def _numeric_collects(query: Query) -> str:
+    """Which collects need numbers, for the ``detail`` of an engine's
+    ``invalid collect function`` (the engines only know that one failed)."""
+    keys = [c.key for c in query.collect if c.method in ("sum", "mean")]
+    which = keys[0] if len(keys) == 1 else "one of " + ", ".join(keys)
+    return (
+        f"sum and mean need numbers: {which} met a value that is not a number "
+        "(collect it with count or set instead)"
+    )
+
+
+def _execute(
+    engine: StorageEngine, data_set: str, query: Query, now: datetime | None
+) -> list[dict[str, Any]]:
     if not query.is_grouped:
         return engine.records.find(data_set, query.where, query.sort_by, query.limit)
     if query.period is None:

@@ -20,7 +20,7 @@ import jsonschema
 import orjson
 
 from backdrop.core.data_sets import DataSetConfig
-from backdrop.core.names import KEY_PATTERN
+from backdrop.core.names import KEY_PATTERN, KEY_RULE
 from backdrop.core.periods import PERIODS, period_keys
 from backdrop.errors import InvalidRecords
 
@@ -28,6 +28,33 @@ _WHITESPACE = re.compile(r"\s")
 TIME_KEYS = ("_timestamp", "_start_at", "_end_at")
 _SCALARS = (str, int, float, bool, type(None))
 _SCALAR_TYPES = frozenset(_SCALARS)
+# The rule behind each kind of problem message, for the error's ``detail``.
+_TIME_RULE = (
+    "times are ISO 8601 like 2024-01-01T09:00:00Z or 2024-01-01T09:00:00+01:00 "
+    "(no offset means UTC)"
+)
+_RULES = (
+    ((" is not a valid key",), KEY_RULE),
+    (
+        (" is not a recognised internal field",),
+        "the only _ fields a record may carry are _id, " + ", ".join(TIME_KEYS),
+    ),
+    (
+        (" has an invalid value",),
+        "values are strings, numbers, booleans or null, not objects or arrays",
+    ),
+    ((" field is not a valid date", " must be a date in the format "), _TIME_RULE),
+)
+
+
+def rules_broken(messages: list[str]) -> str | None:
+    """The rules the problem messages break, in words, or None."""
+    rules = [
+        rule
+        for markers, rule in _RULES
+        if any(marker in message for message in messages for marker in markers)
+    ]
+    return "; ".join(rules) or None
 
 
 def parse_time(value: str) -> datetime:
@@ -207,5 +234,5 @@ def prepare_records(raw: Any, config: DataSetConfig, now: datetime) -> list[dict
         else:
             prepared.append(stored)
     if messages:
-        raise InvalidRecords(messages)
+        raise InvalidRecords(messages, rules_broken(messages))
     return prepared

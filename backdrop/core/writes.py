@@ -122,7 +122,8 @@ def patch(
     try:
         (record,) = prepare_records(merged, config, now or _now())
     except InvalidRecords as error:
-        raise InvalidRecords([m.removeprefix("record 0: ") for m in error.messages]) from None
+        messages = [m.removeprefix("record 0: ") for m in error.messages]
+        raise InvalidRecords(messages, error.detail) from None
     record["_id"] = record_id  # auto_ids must not move a patched record
     engine.records.save(config.name, [record], config.capped_size)
     span = time_range([current, record])

@@ -6,7 +6,7 @@ from flask import Flask, Response, request
 
 from backdrop.read import freshness, views
 from backdrop.settings import Settings
-from backdrop.web import headers
+from backdrop.web import headers, index
 from backdrop.web.app import base_app
 
 
@@ -14,6 +14,12 @@ def create_app(settings: Settings | None = None) -> Flask:
     app = base_app(__name__, settings)
     app.register_blueprint(freshness.blueprint)
     app.register_blueprint(views.blueprint)
+    app.register_blueprint(
+        index.blueprint_for(
+            "read",
+            {"data": "/data/<data_group>/<data_type>", "freshness": "/_status/data-sets"},
+        )
+    )
 
     @app.after_request
     def read_headers(response: Response) -> Response:

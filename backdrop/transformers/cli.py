@@ -10,7 +10,7 @@ from pathlib import Path
 
 import click
 
-from backdrop.command_line import EngineContext, echo_json, engine, run
+from backdrop.command_line import EngineContext, database, echo_json, engine, existing, run
 from backdrop.core.records import parse_time
 from backdrop.transformers import config
 from backdrop.transformers.runner import TransformsFailed, run_all
@@ -42,10 +42,14 @@ def transforms(ctx: click.Context) -> None:
 @click.argument("data_set")
 def list_command(data_set: str) -> None:
     """Show DATA_SET's transforms as JSON."""
-    echo_json(run(config.list_for, engine(), data_set))
+    existing(data_set, read_only=True)
+    listed = run(config.list_for, engine(read_only=True), data_set)
+    echo_json(listed)
+    if not listed:
+        click.echo(f"{data_set} has no transforms in {database()}", err=True)
 
 
-@transforms.command("add")
+@transforms.command("add", short_help="Add a transform to a data set.")
 @click.argument("data_set")
 @click.argument("transform")
 def add_command(data_set: str, transform: str) -> None:
@@ -64,6 +68,7 @@ def add_command(data_set: str, transform: str) -> None:
         body = json.loads(text)
     except json.JSONDecodeError as error:
         raise click.BadParameter(f"not JSON: {error}", param_hint="TRANSFORM") from None
+    existing(data_set)
     echo_json(run(config.add, engine(), data_set, body))
 
 
@@ -72,6 +77,7 @@ def add_command(data_set: str, transform: str) -> None:
 @click.argument("transform_id")
 def remove_command(data_set: str, transform_id: str) -> None:
     """Remove transform TRANSFORM_ID from DATA_SET."""
+    existing(data_set)
     run(config.remove, engine(), data_set, transform_id)
     click.echo(f"removed transform {transform_id} of {data_set}")
 
@@ -86,10 +92,9 @@ def run_command(data_set: str, start: str, end: str | None) -> None:
     finish = _time(end, "--end") or datetime.now(UTC)
     if begin is None or finish < begin:
         raise click.BadParameter("must not be before --start", param_hint="--end")
-    database = engine()
-    run(config.list_for, database, data_set)
+    existing(data_set)
     try:
-        runs = run_all(database, data_set, begin, finish)
+        runs = run_all(engine(), data_set, begin, finish)
     except TransformsFailed as failed:
         runs = failed.runs
     for outcome in runs:

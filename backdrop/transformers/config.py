@@ -12,7 +12,7 @@ from typing import Any
 
 from backdrop.core.catalog import Catalog
 from backdrop.core.data_sets import Registry
-from backdrop.core.names import KEY_PATTERN, NAME_PATTERN
+from backdrop.core.names import KEY_PATTERN, KEY_RULE, NAME_PATTERN
 from backdrop.core.storage.base import StorageEngine
 from backdrop.errors import BadRequest, InvalidQuery, NotFound
 from backdrop.transformers import registry, source
@@ -43,7 +43,10 @@ def _check_options(options: Any) -> dict[str, Any]:
         raise BadRequest("options.additionalFields must be an object")
     for key, value in additional.items():
         if not KEY_PATTERN.fullmatch(key) or key.startswith("_"):
-            raise BadRequest(f"options.additionalFields: {key} is not a valid key")
+            raise BadRequest(
+                f"options.additionalFields: {key} is not a valid key",
+                detail=KEY_RULE + "; additional fields cannot start with _",
+            )
         if not isinstance(value, _SCALARS):
             raise BadRequest(f"options.additionalFields: {key} has an invalid value")
     return options
@@ -70,7 +73,7 @@ def validate(body: Any) -> dict[str, Any]:
     try:
         source.parse_query(query)
     except InvalidQuery as error:
-        raise BadRequest(f"Invalid query: {error.message}") from None
+        raise BadRequest(f"Invalid query: {error.message}", detail=error.detail) from None
     options = _check_options(body.get("options"))
     output = _check_output(body.get("output"))
     try:

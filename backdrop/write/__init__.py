@@ -6,6 +6,7 @@ from flask import Flask
 
 from backdrop.settings import Settings
 from backdrop.transformers.dispatch import make_dispatcher
+from backdrop.web import index
 from backdrop.web.app import base_app
 from backdrop.write import admin, records, transforms_admin
 
@@ -19,4 +20,9 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.register_blueprint(admin.blueprint)
     app.register_blueprint(transforms_admin.blueprint)  # transforms (SPEC 6/7)
     app.register_blueprint(records.blueprint)
+    app.register_blueprint(
+        index.blueprint_for(
+            "write", {"data": "/data/<data_group>/<data_type>", "data_sets": "/data-sets"}
+        )
+    )
     return app

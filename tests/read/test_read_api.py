@@ -75,7 +75,12 @@ def test_non_queryable_data_set_is_not_found(client, data_set):
 def test_invalid_query_is_a_json_400_with_cors(client, visits):
     response = client.get("/data/site/visits?foo=bar")
     assert response.status_code == 400
-    assert response.json == {"status": "error", "message": "An unrecognised parameter was provided"}
+    assert response.json == {
+        "status": "error",
+        "message": "An unrecognised parameter was provided",
+        "detail": "unknown parameter 'foo'; known: filter_by, filter_by_prefix, start_at, "
+        "end_at, inclusive, period, duration, group_by, collect, sort_by, limit, flatten, format",
+    }
     assert response.headers["Access-Control-Allow-Origin"] == "*"
 
 
@@ -83,7 +88,12 @@ def test_sum_over_text_is_a_400(client, data_set):
     data_set("texts", [{"channel": "web", "count": "many"}])
     response = client.get("/texts?group_by=channel&collect=count:sum")
     assert response.status_code == 400
-    assert response.json == {"status": "error", "message": "invalid collect function"}
+    assert response.json == {
+        "status": "error",
+        "message": "invalid collect function",
+        "detail": "sum and mean need numbers: count:sum met a value that is not a number "
+        "(collect it with count or set instead)",
+    }
 
 
 def test_raw_queries_not_allowed(client, data_set):

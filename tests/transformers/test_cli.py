@@ -47,7 +47,7 @@ def stored(database_url, name):
 def test_add_list_run_remove(run, database_url, tmp_path):
     added = run("add", "src", json.dumps(ROLLUP))
     assert added.exit_code == 0, added.output
-    transform_id = json.loads(added.output)["id"]
+    transform_id = json.loads(added.stdout)["id"]
 
     config_file = tmp_path / "copy.json"
     config_file.write_text(
@@ -66,7 +66,7 @@ def test_add_list_run_remove(run, database_url, tmp_path):
 
     listed = run("list", "src")
     assert listed.exit_code == 0
-    assert [t["output"]["data_type"] for t in json.loads(listed.output)] == ["daily", "copy", "y"]
+    assert [t["output"]["data_type"] for t in json.loads(listed.stdout)] == ["daily", "copy", "y"]
 
     ran = run("run", "src", "--start", "2024-04-01T00:00:00Z", "--end", "2024-04-02T12:00:00Z")
     assert ran.exit_code == 0, ran.output
@@ -78,7 +78,7 @@ def test_add_list_run_remove(run, database_url, tmp_path):
 
     removed = run("remove", "src", transform_id)
     assert removed.exit_code == 0
-    assert transform_id not in [t["id"] for t in json.loads(run("list", "src").output)]
+    assert transform_id not in [t["id"] for t in json.loads(run("list", "src").stdout)]
 
 
 def test_errors_are_readable(run):
@@ -86,8 +86,12 @@ def test_errors_are_readable(run):
     assert unknown.exit_code == 1
     assert "Unknown transform type 'nope'" in unknown.output
     assert "not JSON" in run("add", "src", "{oops").output
+    missing = run("list", "missing")
+    assert missing.exit_code == 1
     assert (
-        run("list", "missing").output.strip() == 'Error: No collection exists with name "missing"'
+        missing.stderr.strip()
+        .splitlines()[-1]
+        .startswith("Error: no data set named 'missing' in SQLite file ")
     )
     assert "No transform with id '9'" in run("remove", "src", "9").output
     bad_time = run("run", "src", "--start", "yesterday")

@@ -1,0 +1,15 @@
+"""Gunicorn settings for every Backdrop web process: ``backdrop serve`` and
+``./start-app.sh`` load them (``-c python:backdrop.gunicorn_conf``), and the
+repository's gunicorn.conf.py re-exports them for gunicorn started there.
+
+- An access log on stdout, one line per request, beside the app's own log.
+- Gunicorn ≥ 24 opens a control socket at one fixed path per user; the read,
+  write and admin apps (and test runs) would fight over it, and Backdrop does
+  not use it.
+
+Bind address, port and worker count are given on the command line by
+``backdrop serve`` (defaults: 0.0.0.0, the app's port, 2 workers).
+"""
+
+accesslog = "-"
+control_socket_disable = True
