@@ -52,18 +52,12 @@ class Catalog:
             self.documents.put(DATA_SET, name, config, expected_version=0)
         except VersionConflict:
             raise Conflict(messages.name_taken(name)) from None
-        self._claim_or_release(name, config)
-        try:
-            self.engine.records.create(name)
-        except BaseException:
-            self._release(name, config["data_group"], config["data_type"])
-            self.documents.delete(DATA_SET, name)
-            raise
-
-    def _claim_or_release(self, name: str, config: JSONObject) -> None:
         try:
             self._claim(name, config["data_group"], config["data_type"])
+            self.engine.records.create(name)
         except BaseException:
+            # _release frees the address only if this create got it.
+            self._release(name, config["data_group"], config["data_type"])
             self.documents.delete(DATA_SET, name)
             raise
 
@@ -117,7 +111,7 @@ class Catalog:
             self.documents.put(DATA_SET, name, config, expected_version=current.version)
         except BaseException:
             if new != old:
-                self.documents.delete(ADDRESS, _address(*new))
+                self._release(name, *new)
             raise
         if new != old:
             self.documents.delete(ADDRESS, _address(*old))
