@@ -1,5 +1,5 @@
-"""The Flask app both factories start from: settings, logging, JSON, services,
-error handlers and ``/_status``."""
+"""The Flask app every factory starts from: settings, logging, request ids,
+JSON, services, error handlers and ``/_status``."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from flask import Flask
 
 from backdrop.logging import configure_logging
 from backdrop.settings import Settings
-from backdrop.web import status
+from backdrop.web import request_id, status
 from backdrop.web.errors import register_error_handlers
 from backdrop.web.extension import DispatcherFactory, init_app
 from backdrop.web.json import OrjsonProvider
@@ -27,6 +27,7 @@ def base_app(
     app = Flask(import_name, static_folder=None)
     app.config.update(config)
     app.json = OrjsonProvider(app)
+    request_id.init_app(app)  # first, so every other hook's log lines carry the id
     init_app(app, settings, dispatcher_factory)
     register_error_handlers(app)
     app.register_blueprint(status.blueprint)

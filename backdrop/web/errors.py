@@ -2,7 +2,8 @@
 
 Registered on the app (not a blueprint) so unknown URLs and wrong methods are
 covered too. Unexpected exceptions are logged with their traceback and answer
-a plain 500 message: nothing internal reaches the client.
+a plain 500 message: nothing internal reaches the client. A 5xx body names
+the request id, so whoever reports it points the operator at its log lines.
 """
 
 from __future__ import annotations
@@ -13,11 +14,14 @@ from flask import Flask, Response, jsonify
 from werkzeug.exceptions import HTTPException
 
 from backdrop.errors import BackdropError
+from backdrop.logging import request_id
 
 log = logging.getLogger(__name__)
 
 
 def error_response(status: int, body: dict, headers: dict | None = None) -> Response:
+    if status >= 500 and request_id.get() is not None:
+        body = {**body, "request_id": request_id.get()}
     response = jsonify(body)
     response.status_code = status
     response.headers.update(headers or {})
