@@ -14,6 +14,7 @@ import logging
 from datetime import UTC, datetime
 from typing import Any
 
+from backdrop import metrics
 from backdrop.audit import audit
 from backdrop.core.data_sets import DataSetConfig
 from backdrop.core.dispatch import Dispatcher
@@ -86,6 +87,7 @@ def save(
     if not records:
         return 0
     engine.records.save(config.name, records, config.capped_size)
+    metrics.RECORDS_WRITTEN.labels("write").inc(len(records))
     span = time_range(records)
     _audit("write", config, len(records), span)
     _dispatch(dispatcher, config, span)
@@ -130,6 +132,7 @@ def patch(
         raise InvalidRecords(messages, error.detail) from None
     record["_id"] = record_id  # auto_ids must not move a patched record
     engine.records.save(config.name, [record], config.capped_size)
+    metrics.RECORDS_WRITTEN.labels("patch").inc()
     span = time_range([current, record])
     _audit("patch", config, 1, span)
     _dispatch(dispatcher, config, span)

@@ -1,5 +1,5 @@
 """The Flask app every factory starts from: settings, logging, request ids,
-JSON, services, error handlers and ``/_status``."""
+metrics, JSON, services, error handlers, ``/_status`` and ``/metrics``."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from flask import Flask
 
 from backdrop.logging import configure_logging
 from backdrop.settings import Settings
-from backdrop.web import request_id, status
+from backdrop.web import metrics, request_id, status
 from backdrop.web.errors import register_error_handlers
 from backdrop.web.extension import DispatcherFactory, init_app
 from backdrop.web.json import OrjsonProvider
@@ -28,6 +28,7 @@ def base_app(
     app.config.update(config)
     app.json = OrjsonProvider(app)
     request_id.init_app(app)  # first, so every other hook's log lines carry the id
+    metrics.init_app(app, import_name.rpartition(".")[2])
     init_app(app, settings, dispatcher_factory)
     register_error_handlers(app)
     app.register_blueprint(status.blueprint)

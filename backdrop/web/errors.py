@@ -13,8 +13,10 @@ import logging
 from flask import Flask, Response, jsonify
 from werkzeug.exceptions import HTTPException
 
-from backdrop.errors import BackdropError
+from backdrop import metrics
+from backdrop.errors import BackdropError, StorageUnavailable
 from backdrop.logging import request_id
+from backdrop.web.extension import services
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +35,9 @@ def register_error_handlers(app: Flask) -> None:
     def backdrop_error(error: BackdropError) -> Response:
         if error.status >= 500:
             log.warning("%s: %s", type(error).__name__, error.message)
+        if isinstance(error, StorageUnavailable):
+            engine = services().settings.database_url.partition(":")[0].partition("+")[0]
+            metrics.DATABASE_ERRORS.labels(engine).inc()
         return error_response(error.status, error.body(), error.headers)
 
     @app.errorhandler(HTTPException)
