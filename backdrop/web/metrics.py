@@ -13,6 +13,7 @@ import time
 from flask import Blueprint, Flask, Response, g, request
 
 from backdrop import metrics
+from backdrop.web.openapi import Success, operation
 
 METHODS = frozenset(("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"))
 
@@ -20,6 +21,11 @@ blueprint = Blueprint("metrics", __name__)
 
 
 @blueprint.get("/metrics")
+@operation(
+    "Prometheus metrics of this app, summed over its workers",
+    tag="status",
+    responses={200: Success("Prometheus text format", {"type": "string"}, "text/plain")},
+)
 def scrape() -> Response:
     body, content_type = metrics.exposition()
     response = Response(body, content_type=content_type)
