@@ -80,9 +80,10 @@ def make_data_set(app):
 
 
 def visits(weeks=3):
-    """Daily records for two channels from Monday 2024-01-01, count = day number."""
+    """Daily records for two channels from Monday 2024-01-01: count is the day
+    number on phone, twice that on web."""
     return [
-        {"_timestamp": f"2024-01-{day:02d}T12:00:00Z", "channel": channel, "count": day}
+        {"_timestamp": f"2024-01-{day:02d}T12:00:00Z", "channel": channel, "count": day * scale}
         for day in range(1, 7 * weeks + 1)
-        for channel in ("web", "phone")
+        for channel, scale in (("web", 2), ("phone", 1))
     ]

@@ -24,6 +24,8 @@
       series: series,
       axes: [xAxis, { label: spec.value, size: 70 }],
       legend: { live: !bars },
+      // Periods are UTC (SPEC 5.1): label the axis in UTC, whatever the browser's zone.
+      tzDate: (ts) => uPlot.tzDate(new Date(ts * 1000), "Etc/UTC"),
     };
   }
 
