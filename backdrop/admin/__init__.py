@@ -9,15 +9,25 @@ and the vendored chart library in ``static/vendor/``.
 
 from __future__ import annotations
 
-from flask import Blueprint, Flask
+from pathlib import Path
+
+from flask import Blueprint, Flask, Response, send_from_directory
 
 from backdrop.admin import auth, display, errors, security
+from backdrop.admin.declare import page
 from backdrop.admin.pages import BLUEPRINTS
 from backdrop.settings import Settings
 from backdrop.transformers.dispatch import make_dispatcher
 from backdrop.web.app import base_app
 
-assets = Blueprint("assets", __name__, static_folder="static", static_url_path="/static")
+STATIC = Path(__file__).parent / "static"
+assets = Blueprint("assets", __name__)
+
+
+@assets.get("/static/<path:filename>")
+@page("The UI's stylesheet, scripts and the vendored chart library", 404, content_type="text/css")
+def static(filename: str) -> Response:
+    return send_from_directory(STATIC, filename, max_age=300)
 
 
 def create_app(settings: Settings | None = None) -> Flask:

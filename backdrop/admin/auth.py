@@ -20,7 +20,9 @@ from werkzeug.wrappers import Response
 from backdrop.admin import security
 from backdrop.web.extension import services
 
-OPEN_ENDPOINTS = frozenset(("auth.sign_in", "assets.static", "status.status"))
+OPEN_ENDPOINTS = frozenset(("auth.sign_in", "assets.static"))
+# Shared with the other apps: status, metrics, the API document and its page.
+OPEN_BLUEPRINTS = frozenset(("status", "metrics", "docs"))
 USER = "admin"
 
 
@@ -70,7 +72,7 @@ def safe_next(target: str | None) -> str | None:
 def gate() -> Response | None:
     """Before every request: signed-out visitors go to sign in; forms need their
     CSRF token."""
-    if request.endpoint in OPEN_ENDPOINTS:
+    if request.endpoint in OPEN_ENDPOINTS or request.blueprint in OPEN_BLUEPRINTS:
         security.check_csrf(request)
         return None
     if not signed_in():

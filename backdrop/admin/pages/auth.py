@@ -8,12 +8,14 @@ from flask import Blueprint, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
 from backdrop.admin import auth
+from backdrop.admin.declare import page
 
 blueprint = Blueprint("auth", __name__)
 log = logging.getLogger(__name__)
 
 
 @blueprint.route("/sign-in", methods=["GET", "POST"])
+@page("Sign in with the admin token", 400, 401, 403)
 def sign_in() -> Response | tuple[str, int] | str:
     next_page = auth.safe_next(request.values.get("next"))
     if not auth.enabled():
@@ -31,6 +33,7 @@ def sign_in() -> Response | tuple[str, int] | str:
 
 
 @blueprint.post("/sign-out")
+@page("Sign out: end the session", 400)
 def sign_out() -> Response:
     auth.sign_out()
     return redirect(url_for("auth.sign_in"))

@@ -6,6 +6,7 @@ from __future__ import annotations
 from flask import Blueprint, render_template, request
 
 from backdrop.admin import links
+from backdrop.admin.declare import page
 from backdrop.core.catalog import Catalog
 from backdrop.core.query import Sort, Where
 from backdrop.errors import BadRequest
@@ -38,6 +39,7 @@ def fields_seen(records: list[dict]) -> list[str]:
 
 
 @blueprint.get("/data-sets/<name>")
+@page("A data set: latest records (?page=), fields, transforms, curl", 400, 404)
 def show(name: str) -> str:
     backdrop = services()
     config = backdrop.registry.get(name)

@@ -10,6 +10,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
 from backdrop.admin import forms
+from backdrop.admin.declare import page
 from backdrop.core.data_sets import DataSetConfig
 from backdrop.errors import BackdropError, BadRequest
 from backdrop.web.extension import services
@@ -43,11 +44,13 @@ def table_row(config: DataSetConfig, now: datetime) -> Row:
 
 
 @blueprint.get("/")
+@page("The web UI: goes to the data sets")
 def home() -> Response:
     return redirect(url_for("data_sets.index"))
 
 
 @blueprint.get("/data-sets")
+@page("Every data set: address, records, last update, freshness; ?q= searches names")
 def index() -> str:
     search = request.args.get("q", "").strip()
     configs = services().registry.list()
@@ -59,6 +62,7 @@ def index() -> str:
 
 
 @blueprint.route("/new-data-set", methods=["GET", "POST"])
+@page("Create a data set; its token is shown once", 400, 409)
 def create() -> Response | str | tuple[str, int]:
     if request.method == "GET":
         return render_template("data_sets/form.html", values=forms.form_values(None), config=None)
@@ -77,6 +81,7 @@ def _existing(name: str) -> DataSetConfig:
 
 
 @blueprint.route("/data-sets/<name>/edit", methods=["GET", "POST"])
+@page("Change a data set's config", 400, 404, 409)
 def edit(name: str) -> Response | str | tuple[str, int]:
     config = _existing(name)
     if request.method == "GET":
@@ -95,6 +100,7 @@ def edit(name: str) -> Response | str | tuple[str, int]:
 
 
 @blueprint.post("/data-sets/<name>/token")
+@page("Rotate a data set's bearer token; the new one is shown once", 400, 404)
 def rotate_token(name: str) -> str:
     config = _existing(name)
     token = services().registry.rotate_token(name)
@@ -103,6 +109,7 @@ def rotate_token(name: str) -> str:
 
 
 @blueprint.route("/data-sets/<name>/delete", methods=["GET", "POST"])
+@page("Delete a data set after typing its name", 400, 404)
 def delete(name: str) -> Response | str | tuple[str, int]:
     config = _existing(name)
     records = services().engine.records.count(name)

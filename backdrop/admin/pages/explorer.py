@@ -18,6 +18,7 @@ from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response
 
 from backdrop.admin import charts, links
+from backdrop.admin.declare import page
 from backdrop.core import reading
 from backdrop.core.data_sets import DataSetConfig
 from backdrop.core.periods import PERIODS
@@ -58,6 +59,7 @@ def ordered_columns(columns: list[str], query: Query) -> list[str]:
 
 
 @blueprint.get("/data-sets/<name>/explore")
+@page("The query explorer: its query string is a read query (chart, table, URL)", 400, 404)
 def explore(name: str) -> Response | tuple[str, int]:
     config = services().registry.get(name)
     args = cleaned_args()
@@ -94,6 +96,7 @@ def explore(name: str) -> Response | tuple[str, int]:
 
 
 @blueprint.get("/data-sets/<name>/explore.csv")
+@page("The explorer's result as CSV", 400, 404, content_type="text/csv")
 def csv(name: str) -> Response:
     """The whole result as CSV, laid out as the read API's ``format=csv``."""
     config = services().registry.get(name)
