@@ -17,9 +17,12 @@ from urllib.parse import urlsplit
 from flask import current_app, redirect, request, session, url_for
 from werkzeug.wrappers import Response
 
+from backdrop import audit
 from backdrop.admin import security
 from backdrop.web.extension import services
+from backdrop.web.request_id import bind
 
+ACTOR = "web UI (admin)"  # who the audit log says made a change from a page
 OPEN_ENDPOINTS = frozenset(("auth.sign_in", "assets.static"))
 # Shared with the other apps: status, metrics, the API document and its page.
 OPEN_BLUEPRINTS = frozenset(("status", "metrics", "docs"))
@@ -79,6 +82,7 @@ def gate() -> Response | None:
         target = request.full_path if request.query_string else request.path
         next_page = target if request.method == "GET" else None
         return redirect(url_for("auth.sign_in", next=next_page))
+    bind(audit.actor, ACTOR)
     if request.routing_exception is None:  # unknown pages and methods: 404/405 pages
         security.check_csrf(request)
     return None

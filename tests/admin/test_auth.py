@@ -145,3 +145,12 @@ def test_the_generated_session_key_is_kept_in_the_database(settings):
     other = create_app(unset).test_client()
     other.set_cookie("backdrop_session", client.get_cookie("backdrop_session").value)
     assert other.get("/data-sets").status_code == 200
+
+
+def test_changes_from_pages_are_audited_as_the_web_ui(admin, caplog):
+    caplog.set_level(logging.INFO, logger="backdrop.audit")
+    admin.post("/new-data-set", {"name": "visits", "published": "on"})
+    admin.post("/data-sets/visits/delete", {"confirm_name": "visits"})
+    lines = [(r.action, r.actor) for r in caplog.records if getattr(r, "audit", False)]
+    assert ("data_set.create", "web UI (admin)") in lines
+    assert ("data_set.delete", "web UI (admin)") in lines

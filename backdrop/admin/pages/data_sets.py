@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -16,7 +15,6 @@ from backdrop.errors import BackdropError, BadRequest
 from backdrop.web.extension import services
 
 blueprint = Blueprint("data_sets", __name__)
-log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -72,7 +70,6 @@ def create() -> Response | str | tuple[str, int]:
         values = forms.submitted_values(request.form)
         page = render_template("data_sets/form.html", values=values, config=None, error=error)
         return page, error.status
-    log.info("web UI created data set %s", config.name, extra={"data_set": config.name})
     return render_template("data_sets/token.html", config=config, token=token, created=True)
 
 
@@ -94,7 +91,6 @@ def edit(name: str) -> Response | str | tuple[str, int]:
         values = forms.submitted_values(request.form)
         page = render_template("data_sets/form.html", values=values, config=config, error=error)
         return page, error.status
-    log.info("web UI changed data set %s", name, extra={"data_set": name})
     flash(f"Saved the settings of {name}.")
     return redirect(url_for("data_set.show", name=name))
 
@@ -104,7 +100,6 @@ def edit(name: str) -> Response | str | tuple[str, int]:
 def rotate_token(name: str) -> str:
     config = _existing(name)
     token = services().registry.rotate_token(name)
-    log.info("web UI rotated the token of %s", name, extra={"data_set": name})
     return render_template("data_sets/token.html", config=config, token=token, created=False)
 
 
@@ -124,6 +119,5 @@ def delete(name: str) -> Response | str | tuple[str, int]:
         page = render_template("data_sets/delete.html", config=config, records=records, error=error)
         return page, 400
     services().registry.delete(name)  # its records and transforms too
-    log.info("web UI deleted data set %s", name, extra={"data_set": name})
     flash(f"Deleted {name} and its {records} records.")
     return redirect(url_for("data_sets.index"))
