@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from backdrop.core.parameters import EXPORT_PARAMETERS
 from backdrop.core.query_args import Args, parse_datetime
 from backdrop.core.storage.base import Record, RecordStore
 from backdrop.errors import InvalidQuery
@@ -24,7 +25,7 @@ DEFAULT_LIMIT = 1000
 MAX_LIMIT = 10_000
 ORIENTATIONS = ("records", "tabular")
 FORMATS = ("json", "jsonl", "csv")
-PARAMETERS = ("orientation", "limit", "next-id", "updated_since", "format")
+PARAMETERS = tuple(parameter.name for parameter in EXPORT_PARAMETERS)
 CURSOR_PREFIX = "1:"  # the cursor's version, so a later form can be told apart
 
 

@@ -18,18 +18,39 @@ from flask import Blueprint, Response, request
 
 from backdrop.core import export
 from backdrop.core.data_sets import DataSetConfig
+from backdrop.core.parameters import EXPORT_PARAMETERS
 from backdrop.core.storage.base import RecordStore
 from backdrop.errors import BackdropError, NotFound, Unauthorized
 from backdrop.read import renderers
 from backdrop.web import headers
 from backdrop.web.extension import services
 from backdrop.web.json import dumps
+from backdrop.web.openapi import Success, operation
 
 blueprint = Blueprint("export", __name__)
 log = logging.getLogger(__name__)
 
 
 @blueprint.get("/data/<data_group>/<data_type>/records")
+@operation(
+    "Export every record of a data set, page by page",
+    tag="read",
+    query=EXPORT_PARAMETERS,
+    description="Keyset pages in _id order (SPEC 13); follow next until it is null. "
+    "Data sets with raw_queries_allowed false need their bearer token.",
+    responses={
+        200: Success(
+            "one page (format=json), or the whole data set streamed (jsonl, csv)",
+            "ExportPage",
+            also={"application/x-ndjson": {"type": "string"}, "text/csv": {"type": "string"}},
+        ),
+        304: Success("If-None-Match matched the ETag"),
+        400: "BadRequest",
+        401: "Unauthorized",
+        404: "NotFound",
+        503: "Unavailable",
+    },
+)
 def export_records(data_group: str, data_type: str) -> Response:
     config = services().registry.find(data_group, data_type)
     if config is None or not config.queryable:
