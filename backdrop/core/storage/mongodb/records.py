@@ -42,7 +42,7 @@ INDEXES = [
 ]
 
 
-def _created(database: Database[Any], name: str) -> bool:
+def create_collection(database: Database[Any], name: str) -> bool:
     """Create the collection; False if it exists (written to again since the drop)."""
     try:
         database.create_collection(name)
@@ -94,7 +94,7 @@ class MongoRecords:
             database.drop_collection(data_set)
             Counter(database, data_set, None).forget()
             self.connection.prepared.discard(data_set)
-            if _created(database, data_set):
+            if create_collection(database, data_set):
                 break
         else:
             raise StorageUnavailable(
