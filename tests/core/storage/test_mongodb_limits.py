@@ -77,6 +77,18 @@ def test_timeouts_too_large_results_and_old_servers_become_clear_errors():
     assert "4.4" in translate(old).message
 
 
+def test_a_server_older_than_4_4_is_refused_at_the_first_operation(monkeypatch):
+    """A 4.2 server's hello (wire version 8): a clear 500, not a 503 to retry."""
+    engine = MongoEngine(f"mongodb://127.0.0.1:{_closed_port()}/backdrop?timeoutMS=2000")
+    hello = {"maxWireVersion": 8, "setName": "rs0"}
+    monkeypatch.setattr(engine.connection, "server_status", lambda: hello)
+    for operation in (engine.ping, lambda: engine.records.count("visits")):
+        with pytest.raises(UnsupportedServer) as raised:
+            operation()
+        assert raised.value.status == 500 and "older than 4.4" in raised.value.message
+    engine.close()
+
+
 def test_the_recorder_catches_what_mongodb_4_4_would_refuse():
     call = Call("db.visits", "aggregate", ([{"$sort": {"a": 1}}, {"$getField": "x"}],), {})
     assert len(call.problems()) == 2
