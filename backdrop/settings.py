@@ -90,6 +90,31 @@ SETTINGS: tuple[Setting, ...] = (
         "Address of the admin UI, linked from the read and write apps' index (GET /). "
         "Unset: port 3040 on the host the request was sent to.",
     ),
+    # --- the admin app (web UI, SPEC 10) ---
+    Setting(
+        "secret_key",
+        "BACKDROP_SECRET_KEY",
+        None,
+        _optional,
+        "Signs the web UI's session cookies. Unset: one key is generated on first "
+        "start and kept in the database, so every worker agrees (a log line says so).",
+    ),
+    Setting(
+        "read_url",
+        "BACKDROP_READ_URL",
+        None,
+        _optional,
+        "Public address of the read app, for the read-API URLs the web UI shows. "
+        "Unset: port 3038 on the host the page was requested from.",
+    ),
+    Setting(
+        "write_url",
+        "BACKDROP_WRITE_URL",
+        None,
+        _optional,
+        "Public address of the write app, for the curl snippets the web UI shows. "
+        "Unset: port 3039 on the host the page was requested from.",
+    ),
     Setting("log_level", "BACKDROP_LOG_LEVEL", "INFO", str.upper, "Logging level."),
     Setting(
         "log_format",
@@ -120,6 +145,9 @@ class Settings:
     admin_token: str | None = None
     max_body_bytes: int = 10 * MIB
     admin_url: str | None = None
+    secret_key: str | None = None
+    read_url: str | None = None
+    write_url: str | None = None
     log_level: str = "INFO"
     log_format: str = "text"
     worker_metrics_port: int | None = None
