@@ -237,6 +237,28 @@ class MongoRecords:
         return [as_record(document) for document in cursor]
 
     @available
+    def page(
+        self,
+        data_set: str,
+        after: str | None,
+        limit: int,
+        updated_since: datetime | None = None,
+    ) -> list[Record]:
+        if limit <= 0:
+            return []  # to MongoDB, limit 0 means no limit
+        condition: dict[str, Any] = {"_id": {"$gt": after or ""}}
+        if updated_since is not None:
+            condition["_updated_at"] = {"$gte": updated_since}
+        cursor = self.connection.collection(data_set).find(
+            condition,
+            without_period_keys(),
+            sort=[("_id", ASCENDING)],
+            limit=limit,
+            allow_disk_use=True,
+        )
+        return [as_record(document) for document in cursor]
+
+    @available
     def aggregate(
         self,
         data_set: str,
