@@ -25,6 +25,8 @@ from urllib.parse import urljoin, urlsplit
 import urllib3
 from urllib3.exceptions import HTTPError
 
+from backdrop.settings import Settings
+
 MAX_REDIRECTS = 5
 TOTAL_TIMEOUTS = 10
 CHUNK = 1 << 16
@@ -46,6 +48,14 @@ class Limits:
     max_bytes: int
     timeout: float
     allow_private: bool = False
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Limits:
+        return cls(
+            settings.sources_max_bytes,
+            settings.sources_timeout_seconds,
+            settings.sources_allow_private,
+        )
 
 
 @dataclass
