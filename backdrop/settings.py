@@ -116,6 +116,13 @@ SETTINGS: tuple[Setting, ...] = (
         _positive_int,
         "How often beat asks the worker to start the sources that are due.",
     ),
+    Setting(
+        "sources_queue",
+        "BACKDROP_SOURCES_QUEUE",
+        "celery",
+        str,
+        "Celery queue beat sends source pulls to (a worker must consume it).",
+    ),
     Setting("log_level", "BACKDROP_LOG_LEVEL", "INFO", str.upper, "Logging level."),
     Setting(
         "log_format",
@@ -144,6 +151,7 @@ class Settings:
     sources_max_bytes: int = 50 * MIB
     sources_timeout_seconds: int = 30
     sources_tick_seconds: int = 30
+    sources_queue: str = "celery"
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:

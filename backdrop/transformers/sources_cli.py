@@ -96,6 +96,8 @@ def run_command(name: str | None, run_all: bool) -> None:
             continue
         except BackdropError as error:
             raise click.ClickException(error.describe()) from None
+        if outcome is None:
+            continue
         failed = failed or outcome["status"] == "failed"
         click.echo(_line(outcome), err=outcome["status"] == "failed")
     if failed:

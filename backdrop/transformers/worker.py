@@ -1,4 +1,4 @@
-"""The Celery app for ``celery -A backdrop.transformers.worker worker``.
+"""The Celery app for ``celery -A backdrop.transformers.worker worker`` (and ``beat``).
 
 The broker is BACKDROP_BROKER_URL (``amqp://…`` or ``redis://…``). Only the
 ``backdrop`` logger is configured; Celery keeps its own logging and never
@@ -11,7 +11,7 @@ import logging
 
 from backdrop.logging import configure_logging
 from backdrop.settings import Settings, SettingsError
-from backdrop.transformers import tasks
+from backdrop.transformers import source_tasks, tasks
 from backdrop.transformers.celery_app import make_celery
 
 settings = Settings.from_env()
@@ -25,3 +25,4 @@ configure_logging(settings)
 logging.getLogger("backdrop").propagate = False
 app = make_celery(settings.broker_url)
 tasks.register(app, settings)
+source_tasks.register(app, settings)  # and beat's schedule: `celery -A … beat`

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterator, Mapping
+from datetime import datetime
 from typing import IO, Any
 
 import orjson
@@ -160,13 +161,19 @@ def run_source(
     environ: Mapping[str, str],
     dispatcher: Dispatcher | None = None,
     allowed: Callable[[Address], bool] | None = None,
-) -> JSONObject:
-    """Run one source under its lock (``AlreadyRunning`` if held); the run's record."""
+    if_due_at: datetime | None = None,
+) -> JSONObject | None:
+    """Run one source under its lock (``AlreadyRunning`` if held); the run's
+    record. With ``if_due_at``, only if the source is still due then, judged
+    under the lock (so a tick that saw it due before another run finished
+    does not run it again): None when it is not."""
     sources = Sources(engine)
     source = sources.get(source_id)
     version = sources.lock(source_id)
     try:
         state = sources.state(source_id)
+        if if_due_at is not None and not sources.is_due(source, if_due_at):
+            return None
         run: JSONObject = dict(
             id=new_id(), source=source_id, data_set=source.data_set, started_at=now().isoformat()
         )

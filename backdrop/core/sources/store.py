@@ -116,13 +116,13 @@ class Sources:
         last = {key: state.get(key) for key in ("started_at", "finished_at", "status", "error")}
         return {**source.body(), "last_run": last if state else None}
 
+    def is_due(self, source: SourceConfig, at: datetime) -> bool:
+        """Whether ``source``'s schedule says it should start at ``at``."""
+        started = self.state(source.id).get("started_at")
+        last = datetime.fromisoformat(started) if started else None
+        created = datetime.fromisoformat(source.created_at) if source.created_at else at
+        return schedule.due(source.schedule, last, created, at)
+
     def due(self, at: datetime) -> builtins.list[SourceConfig]:
-        """The sources whose schedule says they should start at ``at``."""
-        found = []
-        for source in self.list():
-            started = self.state(source.id).get("started_at")
-            last = datetime.fromisoformat(started) if started else None
-            created = datetime.fromisoformat(source.created_at) if source.created_at else at
-            if schedule.due(source.schedule, last, created, at):
-                found.append(source)
-        return found
+        """The sources due at ``at``."""
+        return [source for source in self.list() if self.is_due(source, at)]

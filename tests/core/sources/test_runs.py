@@ -199,3 +199,17 @@ def test_a_reader_polling_during_a_replace_sees_the_old_or_the_new_records(
         poller.join(10)
     assert seen <= {(3000, "old", "old"), (3000, "new", "new")} and len(seen) >= 1
     assert stored_ids(stored)[0].startswith("new")
+
+
+def test_a_tick_that_saw_a_source_due_does_not_run_it_again_once_it_has_run(
+    stored, server, add_source
+):
+    from backdrop.core.sources.store import now
+
+    server.routes["/o.csv"] = Reply(CSV)
+    source = add_source(f"{server.url}/o.csv")
+    due_at = now()
+    assert [s.id for s in Sources(stored).due(due_at)] == [source]
+    assert run(stored, source, if_due_at=due_at)["status"] == "ok"
+    assert run(stored, source, if_due_at=due_at) is None
+    assert server.hits["/o.csv"] == 1 and Sources(stored).due(now()) == []
