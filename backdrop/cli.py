@@ -30,6 +30,7 @@ from backdrop.command_line import (
 )
 from backdrop.core.data_sets import DataSetConfig, Registry
 from backdrop.errors import BackdropError
+from backdrop.migrate import migrate
 from backdrop.transformers.cli import transforms
 from backdrop.transformers.sources_cli import sources
 
@@ -261,3 +262,4 @@ def import_(file) -> None:
 
 main.add_command(transforms)  # `backdrop transforms …` (SPEC 6), backdrop/transformers/cli.py
 main.add_command(sources)  # `backdrop sources …` (SPEC 12), backdrop/transformers/sources_cli.py
+main.add_command(migrate)  # `backdrop migrate`, backdrop/migrate.py

@@ -31,6 +31,22 @@ def _boolean(value: str) -> bool:
     return value.lower() in ("true", "1")
 
 
+def _positive_seconds(value: str) -> float:
+    number = float(value)
+    if not number > 0:
+        raise ValueError("must be a positive number of seconds")
+    return number
+
+
+def _optional_port(value: str) -> int | None:
+    if not value:
+        return None
+    port = int(value)
+    if not 0 < port < 65536:
+        raise ValueError("must be a port number, 1 to 65535")
+    return port
+
+
 def _log_format(value: str) -> str:
     if value not in ("text", "json"):
         raise ValueError("must be 'text' or 'json'")
@@ -80,6 +96,20 @@ SETTINGS: tuple[Setting, ...] = (
         "Largest request body accepted, also after gzip decompression.",
     ),
     Setting(
+        "max_batch_records",
+        "BACKDROP_MAX_BATCH_RECORDS",
+        100_000,
+        _positive_int,
+        "Most records one write request may carry; past it the write answers 413.",
+    ),
+    Setting(
+        "database_timeout",
+        "BACKDROP_DATABASE_TIMEOUT",
+        10.0,
+        _positive_seconds,
+        "Seconds a request waits on the database (a query, a lock) before it answers 503.",
+    ),
+    Setting(
         "admin_url",
         "BACKDROP_ADMIN_URL",
         None,
@@ -123,6 +153,31 @@ SETTINGS: tuple[Setting, ...] = (
         str,
         "Celery queue beat sends source pulls to (a worker must consume it).",
     ),
+    # --- the admin app (web UI, SPEC 10) ---
+    Setting(
+        "secret_key",
+        "BACKDROP_SECRET_KEY",
+        None,
+        _optional,
+        "Signs the web UI's session cookies. Unset: one key is generated on first "
+        "start and kept in the database, so every worker agrees (a log line says so).",
+    ),
+    Setting(
+        "read_url",
+        "BACKDROP_READ_URL",
+        None,
+        _optional,
+        "Public address of the read app, for the read-API URLs the web UI shows. "
+        "Unset: port 3038 on the host the page was requested from.",
+    ),
+    Setting(
+        "write_url",
+        "BACKDROP_WRITE_URL",
+        None,
+        _optional,
+        "Public address of the write app, for the curl snippets the web UI shows. "
+        "Unset: port 3039 on the host the page was requested from.",
+    ),
     Setting("log_level", "BACKDROP_LOG_LEVEL", "INFO", str.upper, "Logging level."),
     Setting(
         "log_format",
@@ -130,6 +185,14 @@ SETTINGS: tuple[Setting, ...] = (
         "text",
         _log_format,
         "Log line format: text, or json for structured logs.",
+    ),
+    Setting(
+        "worker_metrics_port",
+        "BACKDROP_WORKER_METRICS_PORT",
+        None,
+        _optional_port,
+        "Port on which the Celery worker serves Prometheus metrics (transform and source "
+        "runs, records written). Unset: the worker serves none.",
     ),
 )
 
@@ -144,7 +207,12 @@ class Settings:
     broker_url: str | None = None
     admin_token: str | None = None
     max_body_bytes: int = 10 * MIB
+    max_batch_records: int = 100_000
+    database_timeout: float = 10.0
     admin_url: str | None = None
+    secret_key: str | None = None
+    read_url: str | None = None
+    write_url: str | None = None
     log_level: str = "INFO"
     log_format: str = "text"
     sources_allow_private: bool = False
@@ -152,6 +220,7 @@ class Settings:
     sources_timeout_seconds: int = 30
     sources_tick_seconds: int = 30
     sources_queue: str = "celery"
+    worker_metrics_port: int | None = None
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
