@@ -55,6 +55,7 @@ def sign_in(token: str) -> bool:
     if not (expected and token and secrets.compare_digest(token.encode(), expected.encode())):
         return False
     session.clear()  # a fresh session (and CSRF token) after signing in
+    session.permanent = True  # expires after security.SESSION_LIFETIME
     session["user"] = USER
     session["key"] = _fingerprint(expected)
     return True
