@@ -25,6 +25,15 @@ def _positive_int(value: str) -> int:
     return number
 
 
+def _optional_port(value: str) -> int | None:
+    if not value:
+        return None
+    port = int(value)
+    if not 0 < port < 65536:
+        raise ValueError("must be a port number, 1 to 65535")
+    return port
+
+
 def _log_format(value: str) -> str:
     if value not in ("text", "json"):
         raise ValueError("must be 'text' or 'json'")
@@ -114,6 +123,14 @@ SETTINGS: tuple[Setting, ...] = (
         _log_format,
         "Log line format: text, or json for structured logs.",
     ),
+    Setting(
+        "worker_metrics_port",
+        "BACKDROP_WORKER_METRICS_PORT",
+        None,
+        _optional_port,
+        "Port on which the Celery worker serves Prometheus metrics (transform and source "
+        "runs, records written). Unset: the worker serves none.",
+    ),
 )
 
 
@@ -133,6 +150,7 @@ class Settings:
     write_url: str | None = None
     log_level: str = "INFO"
     log_format: str = "text"
+    worker_metrics_port: int | None = None
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
