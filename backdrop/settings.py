@@ -81,6 +81,35 @@ SETTINGS: tuple[Setting, ...] = (
         "Address of the admin UI, linked from the read and write apps' index (GET /). "
         "Unset: port 3040 on the host the request was sent to.",
     ),
+    # Uploads (SPEC 8)
+    Setting(
+        "max_upload_bytes",
+        "BACKDROP_MAX_UPLOAD_BYTES",
+        50 * MIB,
+        _positive_int,
+        "Largest file accepted by POST /data/<group>/<type>/upload (413 past it).",
+    ),
+    Setting(
+        "max_upload_rows",
+        "BACKDROP_MAX_UPLOAD_ROWS",
+        1_000_000,
+        _positive_int,
+        "Most data rows one uploaded file may hold (413 past it).",
+    ),
+    Setting(
+        "max_upload_unzipped_bytes",
+        "BACKDROP_MAX_UPLOAD_UNZIPPED_BYTES",
+        1024 * MIB,
+        _positive_int,
+        "Largest total an .xlsx may unzip to (a zip bomb is a 413 before it is inflated).",
+    ),
+    Setting(
+        "upload_batch_size",
+        "BACKDROP_UPLOAD_BATCH_SIZE",
+        5000,
+        _positive_int,
+        "Records an upload validates and stores at a time: its memory is bounded by this.",
+    ),
     Setting("log_level", "BACKDROP_LOG_LEVEL", "INFO", str.upper, "Logging level."),
     Setting(
         "log_format",
@@ -103,6 +132,10 @@ class Settings:
     admin_token: str | None = None
     max_body_bytes: int = 10 * MIB
     admin_url: str | None = None
+    max_upload_bytes: int = 50 * MIB
+    max_upload_rows: int = 1_000_000
+    max_upload_unzipped_bytes: int = 1024 * MIB
+    upload_batch_size: int = 5000
     log_level: str = "INFO"
     log_format: str = "text"
 
