@@ -17,6 +17,7 @@ from typing import Any
 import click
 
 from backdrop import __version__
+from backdrop.client_cli import push, query
 from backdrop.command_line import (
     EngineContext,
     database,
@@ -257,4 +258,6 @@ def import_(file) -> None:
         sys.exit(1)
 
 
+main.add_command(push)  # `backdrop push` and `backdrop query` (SPEC 15), backdrop/client_cli.py
+main.add_command(query)
 main.add_command(transforms)  # `backdrop transforms …` (SPEC 6), backdrop/transformers/cli.py
