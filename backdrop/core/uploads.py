@@ -1,16 +1,18 @@
 """File uploads (SPEC 8): a whole file validated, then stored all or nothing.
 
-An upload makes two passes over the file (which the caller can open again,
-e.g. a spooled request part), each holding one batch of records in memory:
+Memory holds one batch of records, never the file (which the caller can
+open again: e.g. a spooled request part).
 
-1. ``check`` parses and validates every row, collecting the problems (up to
-   ``MAX_PROBLEMS``, each naming its file row) and the columns' types; a dry
-   run stops here. Any problem: nothing is stored.
-2. ``store`` parses again and saves the prepared batches in one transaction
-   where the engine can (``BatchSaving``), else one transaction a batch,
-   which cannot fail on validation since pass 1 passed. The transforms then
-   run once over the upload's whole time range, and the upload is recorded
-   in the data set's history (documents of kind ``upload``).
+- ``check`` (a dry run) parses and validates every row, collecting the
+  problems (up to ``MAX_PROBLEMS``, each naming its file row) and the
+  columns' types, and stores nothing.
+- ``store`` does the same while saving the batches in one transaction where
+  the engine can (``BatchSaving``): a problem at any row raises at the end
+  and rolls every batch back. Elsewhere it checks the whole file first, then
+  stores it one transaction a batch, which validation can no longer fail.
+  The transforms then run once over the upload's whole time range, and the
+  upload is recorded in the data set's history (documents of kind
+  ``upload``).
 
 Rows without ``_id`` (and without ``auto_ids``) get one derived from their
 row number and content (``stable_id``), so uploading the same file twice
@@ -92,10 +94,10 @@ def _digest(stream: BinaryIO) -> tuple[int, str]:
 
 
 def _prepared(
-    upload: Upload, config: DataSetConfig, now: datetime, problems: list[str] | None
+    upload: Upload, config: DataSetConfig, now: datetime, problems: list[str]
 ) -> Iterator[tuple[dict[str, Any], Record]]:
-    """Every row as (raw record, stored form). Problems go to ``problems``
-    (then rows are still read, to find them all), or raise at once if None."""
+    """Every valid row as (raw record, stored form); the problems of the
+    others go to ``problems``, up to ``MAX_PROBLEMS``, and reading goes on."""
     validator = schema_validator(config.schema)
     with upload.open() as stream:
         for number, raw in parse(stream, upload.filename, upload.format, upload.options):
@@ -105,10 +107,7 @@ def _prepared(
             if not found:
                 yield raw, stored
                 continue
-            messages = [f"row {number}: {problem}" for problem in found]
-            if problems is None:
-                raise InvalidRecords(messages, rules_broken(messages))
-            problems.extend(messages)
+            problems.extend(f"row {number}: {problem}" for problem in found)
             if len(problems) >= MAX_PROBLEMS:
                 return
 
@@ -118,13 +117,16 @@ def _now(now: datetime | None) -> datetime:
     return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
 
 
-def check(config: DataSetConfig, upload: Upload, now: datetime | None = None) -> Checked:
-    """Pass 1: parse and validate the whole file; raise if anything is wrong."""
-    checked = Checked()
+def _scan(
+    config: DataSetConfig, upload: Upload, now: datetime, checked: Checked
+) -> Iterator[Record]:
+    """The file's records in stored form, counted into ``checked``; raises
+    ``InvalidRecords`` at the end if any row was wrong (yielding stops at
+    the first wrong row, so nothing after it is handed on)."""
     with upload.open() as stream:
         checked.size, checked.sha256 = _digest(stream)
     problems: list[str] = []
-    for raw, stored in _prepared(upload, config, _now(now), problems):
+    for raw, stored in _prepared(upload, config, now, problems):
         if problems:
             continue  # only looking for more problems now
         checked.records += 1
@@ -132,20 +134,26 @@ def check(config: DataSetConfig, upload: Upload, now: datetime | None = None) ->
         checked.widen(stored)
         if len(checked.sample) < SAMPLE_SIZE:
             checked.sample.append(raw)
+        yield stored
     if problems:
         shown = problems[:MAX_PROBLEMS]
         if len(problems) >= MAX_PROBLEMS:
             shown.append(f"(stopped after {MAX_PROBLEMS} problems; fix these and upload again)")
         raise InvalidRecords(shown, rules_broken(shown))
+
+
+def check(config: DataSetConfig, upload: Upload, now: datetime | None = None) -> Checked:
+    """Parse and validate the whole file, storing nothing (a dry run)."""
+    checked = Checked()
+    for _stored in _scan(config, upload, _now(now), checked):
+        pass
     return checked
 
 
-def _batches(
-    upload: Upload, config: DataSetConfig, now: datetime, size: int
-) -> Iterator[list[Record]]:
+def _batches(records: Iterator[Record], size: int) -> Iterator[list[Record]]:
     batch: list[Record] = []
-    for _raw, stored in _prepared(upload, config, now, None):
-        batch.append(stored)
+    for record in records:
+        batch.append(record)
         if len(batch) >= size:
             yield batch
             batch = []
@@ -153,15 +161,23 @@ def _batches(
         yield batch
 
 
-def _save(engine: StorageEngine, config: DataSetConfig, batches: Iterator[list[Record]]) -> int:
-    records = engine.records
-    if isinstance(records, BatchSaving):
-        return records.save_batches(config.name, batches, config.capped_size)
+def _save(
+    engine: StorageEngine, config: DataSetConfig, upload: Upload, now: datetime, size: int
+) -> tuple[Checked, int]:
+    """One pass inside one transaction where the engine can (a problem found
+    at any row rolls every batch back); else check first, then store."""
+    checked = Checked()
+    store = engine.records
+    if isinstance(store, BatchSaving):
+        batches = _batches(_scan(config, upload, now, checked), size)
+        return checked, store.save_batches(config.name, batches, config.capped_size)
+    for _stored in _scan(config, upload, now, checked):
+        pass
     stored = 0
-    for batch in batches:
-        records.save(config.name, batch, config.capped_size)
+    for batch in _batches(_scan(config, upload, now, Checked()), size):
+        store.save(config.name, batch, config.capped_size)
         stored += len(batch)
-    return stored
+    return checked, stored
 
 
 def _history_entry(
@@ -193,8 +209,7 @@ def store(
 ) -> dict[str, Any]:
     """Check, then store the whole file; returns its history entry."""
     moment = _now(now)
-    checked = check(config, upload, moment)
-    stored = _save(engine, config, _batches(upload, config, moment, batch_size))
+    checked, stored = _save(engine, config, upload, moment, batch_size)
     entry = _history_entry(config, upload, checked, stored, uploaded_by, moment)
     engine.documents.put(KIND, new_id(), entry)
     log.info(
