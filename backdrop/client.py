@@ -128,8 +128,8 @@ class DataSet:
         session: requests.Session | None = None,
         sleep: Callable[[float], None] = time.sleep,
     ):
-        self.url = url.rstrip("/")
-        self.read_url = (read_url or url).rstrip("/")
+        self.url = _with_scheme(url)
+        self.read_url = _with_scheme(read_url or url)
         self.token = token
         self.chunk_size = chunk_size
         self.retry = retry or Retry()
@@ -229,6 +229,12 @@ class DataSet:
             params = {}  # ``next`` carries them on
             yield from page["results"]
             url = urljoin(url, page["next"]) if page.get("next") else None
+
+
+def _with_scheme(url: str) -> str:
+    """``localhost:3039/…`` as curl reads it: plain HTTP."""
+    url = url.rstrip("/")
+    return url if "://" in url else f"http://{url}"
 
 
 def _body(response: requests.Response) -> Any:
