@@ -31,7 +31,7 @@ from openpyxl.utils.datetime import CALENDAR_MAC_1904, CALENDAR_WINDOWS_1900, fr
 from backdrop.core.files.errors import BadFile
 from backdrop.core.files.tabular import RawRow, Sheet
 
-CHUNK = 64 * 1024
+CHUNK = 16 * 1024  # rows of one chunk wait in memory: a hostile XFD column stays tens of MB
 MAX_COLUMNS = 16_384  # Excel's own limit (XFD)
 Handlers = tuple[Callable[..., None], Callable[[str], None], Callable[[str], None]]
 
@@ -210,9 +210,12 @@ class _Rows:
         local = _local(name)
         if local == "c":
             column = _column(self.cell.get("r"), len(self.cells))
+            value = self._value("".join(self.parts))
+            if value is None and column >= len(self.cells):
+                return  # an empty cell needs no place
             if column >= len(self.cells):
                 self.cells.extend([None] * (column + 1 - len(self.cells)))
-            self.cells[column] = self._value("".join(self.parts))
+            self.cells[column] = value
         elif local in ("v", "t"):
             self.text = None
         elif local == "row":
