@@ -16,7 +16,7 @@ from typing import Any
 
 import click
 
-from backdrop import __version__
+from backdrop import __version__, audit
 from backdrop.client_cli import push, query
 from backdrop.command_line import (
     EngineContext,
@@ -46,6 +46,7 @@ def main(verbose: bool) -> None:
     (default sqlite:///var/backdrop.db, relative to the current directory)
     and name it on stderr.
     """
+    audit.actor.set("cli")  # audit lines of changes made here name the command line
     if verbose:
         verbose_logging()
 

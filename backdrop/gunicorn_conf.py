@@ -2,7 +2,13 @@
 ``./start-app.sh`` load them (``-c python:backdrop.gunicorn_conf``), and the
 repository's gunicorn.conf.py re-exports them for gunicorn started there.
 
-- An access log on stdout, one line per request, beside the app's own log.
+- An access log on stdout, one line per request with its request id, beside
+  the app's own log (``backdrop/access_log.py``).
+- Metrics across workers (``/metrics``, backdrop/metrics.py): each worker
+  writes its samples to files in ``PROMETHEUS_MULTIPROC_DIR``. Unset, a fresh
+  temporary directory is made for this server and removed when it stops; set,
+  it is emptied at start (so give each app its own), so a restart never adds
+  old counts to new ones.
 - Gunicorn ≥ 24 opens a control socket at one fixed path per user; the read,
   write and admin apps (and test runs) would fight over it, and Backdrop does
   not use it.
@@ -11,5 +17,44 @@ Bind address, port and worker count are given on the command line by
 ``backdrop serve`` (defaults: 0.0.0.0, the app's port, 2 workers).
 """
 
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+from backdrop.access_log import TEXT_FORMAT, AccessLogger
+
+METRICS_DIR = "PROMETHEUS_MULTIPROC_DIR"  # prometheus-client's own variable
+
 accesslog = "-"
 control_socket_disable = True
+
+# Access lines carry the request id; JSON lines under BACKDROP_LOG_FORMAT=json.
+access_log_format = TEXT_FORMAT
+logger_class = AccessLogger
+
+
+def on_starting(server):
+    """Before any worker exists: the metrics directory, empty."""
+    path = os.environ.get(METRICS_DIR)
+    if not path:
+        path = tempfile.mkdtemp(prefix="backdrop-metrics-")
+        os.environ[METRICS_DIR] = path  # inherited by every worker
+        server.backdrop_metrics_dir = path
+        return
+    Path(path).mkdir(parents=True, exist_ok=True)
+    for stale in Path(path).glob("*.db"):
+        stale.unlink()
+
+
+def child_exit(server, worker):
+    """A worker is gone: its live gauges no longer count (its counters still do)."""
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)
+
+
+def on_exit(server):
+    made = getattr(server, "backdrop_metrics_dir", None)
+    if made:
+        shutil.rmtree(made, ignore_errors=True)

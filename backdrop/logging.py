@@ -1,12 +1,16 @@
 """Text or JSON log lines, configured once per process.
 
 Only the ``backdrop`` logger tree is configured, never the root logger, so
-embedding applications and Celery keep their own handlers.
+embedding applications and Celery keep their own handlers. Every line carries
+the id of the request (or task) it belongs to: ``request_id`` is a context
+variable the web layer sets per request, and the handler's filter copies it
+onto each record.
 """
 
 from __future__ import annotations
 
 import logging
+from contextvars import ContextVar
 from datetime import UTC, datetime
 
 import orjson
@@ -14,6 +18,17 @@ import orjson
 from backdrop.settings import Settings
 
 _RESERVED = set(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
+
+request_id: ContextVar[str | None] = ContextVar("backdrop_request_id", default=None)
+
+
+class RequestIdFilter(logging.Filter):
+    """Adds ``request_id`` (None outside a request) to every record it sees."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not hasattr(record, "request_id"):
+            record.request_id = request_id.get()
+        return True
 
 
 class JsonFormatter(logging.Formatter):
@@ -40,7 +55,11 @@ class TextFormatter(logging.Formatter):
 
     def format(self, record: logging.LogRecord) -> str:
         text = super().format(record)
-        extras = {k: v for k, v in vars(record).items() if k not in _RESERVED}
+        extras = {
+            k: v
+            for k, v in vars(record).items()
+            if k not in _RESERVED and not (k == "request_id" and v is None)
+        }
         if extras:
             text += " " + " ".join(f"{k}={v}" for k, v in extras.items())
         return text
@@ -56,5 +75,6 @@ def configure_logging(settings: Settings) -> None:
             return
     handler = logging.StreamHandler()
     handler._backdrop = True  # type: ignore[attr-defined]
+    handler.addFilter(RequestIdFilter())
     handler.setFormatter(formatter)
     logger.addHandler(handler)

@@ -4,8 +4,8 @@ Only the ports change (free ones instead of 3038/3039) and the database (a
 temporary SQLite file, for the apps and the CLI alike); every command must
 succeed and the answers must be the ones the README promises. A block right
 after a ``<!-- readme-test: skip (why) -->`` line is not run: those start
-processes that run until stopped (run_development.sh, the worker) or the whole
-test suite, which has tests of its own (tests/test_run_development.py).
+processes that run until stopped (run_development.sh, the worker, mongod) or the
+whole test suite, which has tests of its own (tests/test_run_development.py).
 """
 
 from __future__ import annotations
@@ -48,8 +48,9 @@ def walkthrough() -> str:
 
 def test_only_long_running_blocks_are_skipped():
     skipped = [block for block, skip in shell_blocks() if skip]
-    assert len(skipped) == 2
+    assert len(skipped) == 3
     assert "./run_development.sh" in skipped[0] and "./start-app.sh worker" in skipped[1]
+    assert "mongod --replSet" in skipped[2]  # no mongod can be installed where tests run
 
 
 def json_documents(text: str) -> list:

@@ -15,6 +15,7 @@ from typing import Any
 
 import jsonschema
 
+from backdrop.audit import audit
 from backdrop.core import messages
 from backdrop.core.catalog import Catalog
 from backdrop.core.names import KEY_PATTERN, NAME_PATTERN
@@ -150,6 +151,7 @@ class Registry:
         token = token or new_token()
         config = config_from_request(body, token_hash=hash_token(token))
         self.catalog.create(config.document())
+        audit("data_set.create", f"created data set {config.name}", data_set=config.name)
         return config, token
 
     def get(self, name: str) -> DataSetConfig:
@@ -179,6 +181,12 @@ class Registry:
         current = self.get(name)
         updated = DataSetConfig.from_document({**current.document(), **changes})
         self.catalog.update(name, updated.document())
+        audit(
+            "data_set.update",
+            f"changed {', '.join(sorted(changes)) or 'nothing'} of data set {name}",
+            data_set=name,
+            fields=sorted(changes),
+        )
         return updated
 
     def rotate_token(self, name: str) -> str:
@@ -187,8 +195,10 @@ class Registry:
         document = {**current.document(), "token_hash": hash_token(token)}
         updated = DataSetConfig.from_document(document)
         self.catalog.update(name, updated.document())
+        audit("data_set.rotate_token", f"rotated the token of data set {name}", data_set=name)
         return token
 
     def delete(self, name: str) -> None:
         if not self.catalog.delete(name):
             raise NotFound(messages.no_data_set(name))
+        audit("data_set.delete", f"deleted data set {name} and its records", data_set=name)

@@ -8,40 +8,22 @@ data set (``raw_queries_allowed: false``) come after the general ones, and a
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any, NoReturn, Protocol
 
 from backdrop.core.names import KEY_PATTERN, KEY_RULE
+from backdrop.core.parameters import DATETIME_PATTERN, DATETIME_RULE, FORMATS, READ_PARAMETERS
 from backdrop.core.periods import PERIODS, Period
 from backdrop.core.query import COLLECT_METHODS, Collect, Filter, PrefixFilter, Query, Sort
 from backdrop.core.query_checks import INTERNAL_FIELDS, check_restricted, check_sort_key
 from backdrop.errors import InvalidQuery
 
 # In the order of SPEC 5.1, as the ``detail`` of an unknown parameter lists them.
-PARAMETER_ORDER = (
-    "filter_by",
-    "filter_by_prefix",
-    "start_at",
-    "end_at",
-    "inclusive",
-    "period",
-    "duration",
-    "group_by",
-    "collect",
-    "sort_by",
-    "limit",
-    "flatten",
-    "format",
-)
+PARAMETER_ORDER = tuple(parameter.name for parameter in READ_PARAMETERS)
 PARAMETERS = frozenset(PARAMETER_ORDER)
-REPEATABLE = frozenset(("filter_by", "filter_by_prefix", "group_by", "collect"))
-FORMATS = ("json", "csv")
+REPEATABLE = frozenset(parameter.name for parameter in READ_PARAMETERS if parameter.repeatable)
 TIME_FIELDS = INTERNAL_FIELDS - {"_id"}
-# YYYY-MM-DDTHH:MM:SS then Z, ±HH:MM or nothing. A space stands for "+": an
-# unencoded "+00:00" in a query string arrives decoded as " 00:00".
-DATETIME_PATTERN = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(Z|[+\- ]\d{2}:\d{2})?$")
 # Larger limits behave the same and would overflow a database integer.
 MAX_LIMIT = 2**53
 
@@ -85,9 +67,6 @@ def parse_query(args: Args | Mapping[str, Any], raw_queries_allowed: bool = True
     if not hasattr(args, "getlist"):
         args = _MappingArgs(args)
     return _Parser(args).parse(raw_queries_allowed)
-
-
-DATETIME_RULE = "YYYY-MM-DDTHH:MM:SS then Z, ±HH:MM or nothing (UTC), e.g. 2024-01-01T00:00:00Z"
 
 
 def _fail(message: str, detail: str | None = None) -> NoReturn:

@@ -14,6 +14,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from backdrop import metrics
 from backdrop.core import shaping
 from backdrop.core.periods import Period
 from backdrop.core.query import Query, Sort, Where
@@ -37,13 +38,24 @@ _SHORTEST = {
 def execute(
     engine: StorageEngine, data_set: str, query: Query, now: datetime | None = None
 ) -> list[dict[str, Any]]:
-    """The response rows of ``query`` over the data set named ``data_set``."""
+    """The response rows of ``query`` over the data set named ``data_set``;
+    its time counts in ``backdrop_query_duration_seconds`` by shape."""
     try:
-        return _execute(engine, data_set, query, now)
+        with metrics.QUERY_DURATION.labels(shape(query)).time():
+            return _execute(engine, data_set, query, now)
     except InvalidQuery as error:
         if error.message == INVALID_COLLECT and error.detail is None:
             error.detail = _numeric_collects(query)
         raise
+
+
+def shape(query: Query) -> str:
+    """raw, grouped, period or grouped_period: what kind of work a query is."""
+    if query.group_by and query.period is not None:
+        return "grouped_period"
+    if query.period is not None:
+        return "period"
+    return "grouped" if query.group_by else "raw"
 
 
 def _numeric_collects(query: Query) -> str:

@@ -2,9 +2,10 @@
 
 No Flask here: the write app and the CLI call these with a data set's config,
 the engine and the dispatcher. Every write is logged as one audit line (data
-set, record count, time range; never a token). Transforms are dispatched
-only after the engine has committed, and a dispatch failure is logged and
-swallowed so that a committed write never turns into an error response.
+set, record count, time range; never a token), every dispatch as one line.
+Transforms are dispatched only after the engine has committed, and a dispatch
+failure is logged and swallowed so that a committed write never turns into an
+error response.
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ import logging
 from datetime import UTC, datetime
 from typing import Any
 
+from backdrop import metrics
+from backdrop.audit import audit
 from backdrop.core.data_sets import DataSetConfig
 from backdrop.core.dispatch import Dispatcher
 from backdrop.core.records import parse_time, prepare_records
@@ -37,18 +40,13 @@ def time_range(records: list[dict[str, Any]]) -> tuple[datetime, datetime] | Non
 def _audit(
     action: str, config: DataSetConfig, count: int, span: tuple[datetime, datetime] | None
 ) -> None:
-    log.info(
-        "%s %s: %d record(s)",
-        action,
-        config.name,
-        count,
-        extra={
-            "data_set": config.name,
-            "action": action,
-            "records": count,
-            "start": span[0].isoformat() if span else None,
-            "end": span[1].isoformat() if span else None,
-        },
+    audit(
+        f"records.{action}",
+        f"{action} {config.name}: {count} record(s)",
+        data_set=config.name,
+        records=count,
+        start=span[0].isoformat() if span else None,
+        end=span[1].isoformat() if span else None,
     )
 
 
@@ -58,6 +56,13 @@ def _dispatch(
     """Hand the written range to the transforms; never let it fail the write."""
     if span is None:
         return
+    log.info(
+        "dispatch the transforms of %s over %s – %s",
+        config.name,
+        span[0].isoformat(),
+        span[1].isoformat(),
+        extra={"data_set": config.name},
+    )
     try:
         dispatcher.dispatch(config.name, span[0], span[1])
     except Exception:
@@ -82,6 +87,7 @@ def save(
     if not records:
         return 0
     engine.records.save(config.name, records, config.capped_size)
+    metrics.RECORDS_WRITTEN.labels("write").inc(len(records))
     span = time_range(records)
     _audit("write", config, len(records), span)
     _dispatch(dispatcher, config, span)
@@ -126,6 +132,7 @@ def patch(
         raise InvalidRecords(messages, error.detail) from None
     record["_id"] = record_id  # auto_ids must not move a patched record
     engine.records.save(config.name, [record], config.capped_size)
+    metrics.RECORDS_WRITTEN.labels("patch").inc()
     span = time_range([current, record])
     _audit("patch", config, 1, span)
     _dispatch(dispatcher, config, span)
@@ -165,11 +172,11 @@ def trigger(dispatcher: Dispatcher, config: DataSetConfig, body: Any) -> None:
     start, end = bounds
     if end < start:
         raise BadRequest("_end_at must not be before _start_at")
-    log.info(
-        "transform %s over %s – %s",
-        config.name,
-        start.isoformat(),
-        end.isoformat(),
-        extra={"data_set": config.name},
+    audit(
+        "transforms.trigger",
+        f"transform {config.name} over {start.isoformat()} – {end.isoformat()}",
+        data_set=config.name,
+        start=start.isoformat(),
+        end=end.isoformat(),
     )
     _dispatch(dispatcher, config, (start, end))

@@ -11,6 +11,7 @@ from flask import Blueprint, Response, jsonify
 from backdrop.core.data_sets import DataSetConfig
 from backdrop.core.storage.base import StorageEngine
 from backdrop.web.extension import services
+from backdrop.web.openapi import Success, operation
 
 blueprint = Blueprint("freshness", __name__)
 
@@ -48,6 +49,14 @@ def freshness_body(stale: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 @blueprint.get("/_status/data-sets")
+@operation(
+    "Data sets not written to for longer than their max_age_expected",
+    tag="status",
+    responses={
+        200: Success("in date, or the list of those out of date", "Freshness"),
+        503: "Unavailable",
+    },
+)
 def data_sets_status() -> Response:
     backdrop = services()
     stale = out_of_date(backdrop.engine, backdrop.registry.list(), datetime.now(UTC))

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from backdrop.audit import audit
 from backdrop.core.catalog import Catalog
 from backdrop.core.data_sets import Registry
 from backdrop.core.names import KEY_PATTERN, KEY_RULE, NAME_PATTERN
@@ -93,6 +94,12 @@ def add(engine: StorageEngine, data_set: str, body: Any) -> dict[str, Any]:
     ):
         raise BadRequest("output must be another data set than the transform's source")
     transform_id = Catalog(engine).add_transform(data_set, transform)
+    audit(
+        "transform.add",
+        f"added transform {transform_id} ({transform['type']}) to data set {data_set}",
+        data_set=data_set,
+        transform_id=transform_id,
+    )
     return {"id": transform_id, **transform}
 
 
@@ -105,3 +112,9 @@ def remove(engine: StorageEngine, data_set: str, transform_id: str) -> None:
     Registry(engine).get(data_set)
     if not Catalog(engine).remove_transform(data_set, transform_id):
         raise NotFound(f"No transform with id '{transform_id}' for data set '{data_set}'")
+    audit(
+        "transform.remove",
+        f"removed transform {transform_id} of data set {data_set}",
+        data_set=data_set,
+        transform_id=transform_id,
+    )

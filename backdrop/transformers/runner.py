@@ -18,6 +18,7 @@ from typing import Any
 
 import orjson
 
+from backdrop import metrics
 from backdrop.core import reading
 from backdrop.core.catalog import Catalog
 from backdrop.core.data_sets import DataSetConfig, Registry
@@ -136,7 +137,26 @@ def run_transform(
     end: datetime | None,
     now: datetime | None = None,
 ) -> Run:
-    """Run one transform of ``config`` over [start, end]; raises on failure."""
+    """Run one transform of ``config`` over [start, end]; raises on failure.
+    Each run counts in ``backdrop_transform_runs_total`` by type and outcome."""
+    try:
+        run = _run_transform(engine, config, transform, start, end, now)
+    except Exception:
+        metrics.TRANSFORM_RUNS.labels(str(transform.get("type")), "error").inc()
+        raise
+    metrics.TRANSFORM_RUNS.labels(str(transform.get("type")), "ok").inc()
+    metrics.RECORDS_WRITTEN.labels("transform").inc(run.records)
+    return run
+
+
+def _run_transform(
+    engine: StorageEngine,
+    config: DataSetConfig,
+    transform: dict[str, Any],
+    start: datetime | None,
+    end: datetime | None,
+    now: datetime | None,
+) -> Run:
     now = now or datetime.now(UTC)
     function = registry.get(transform["type"])
     parsed = source.parse_query(transform.get("query") or {})

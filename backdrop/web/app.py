@@ -1,13 +1,16 @@
-"""The Flask app both factories start from: settings, logging, JSON, services,
-error handlers and ``/_status``."""
+"""The Flask app every factory starts from: settings, logging, request ids,
+metrics, JSON, services, error handlers, ``/_status``, ``/metrics``,
+``/openapi.json`` and ``/docs``."""
 
 from __future__ import annotations
+
+import sys
 
 from flask import Flask
 
 from backdrop.logging import configure_logging
 from backdrop.settings import Settings
-from backdrop.web import status
+from backdrop.web import docs, metrics, request_id, status
 from backdrop.web.errors import register_error_handlers
 from backdrop.web.extension import DispatcherFactory, init_app
 from backdrop.web.json import OrjsonProvider
@@ -27,6 +30,10 @@ def base_app(
     app = Flask(import_name, static_folder=None)
     app.config.update(config)
     app.json = OrjsonProvider(app)
+    request_id.init_app(app)  # first, so every other hook's log lines carry the id
+    app_name = import_name.rpartition(".")[2]
+    metrics.init_app(app, app_name)
+    docs.init_app(app, f"Backdrop {app_name} API", sys.modules[import_name].__doc__ or "")
     init_app(app, settings, dispatcher_factory)
     register_error_handlers(app)
     app.register_blueprint(status.blueprint)

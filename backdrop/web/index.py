@@ -7,6 +7,7 @@ from flask import Blueprint, jsonify, request
 
 from backdrop import __version__
 from backdrop.web.extension import services
+from backdrop.web.openapi import Success, operation
 
 ADMIN_PORT = 3040  # the admin app's default port (SPEC 10)
 
@@ -25,6 +26,11 @@ def blueprint_for(app_name: str, links: dict[str, str]) -> Blueprint:
     blueprint = Blueprint("index", __name__)
 
     @blueprint.get("/")
+    @operation(
+        "What this app is, and links to its docs, status and data",
+        tag="status",
+        responses={200: Success("the index", "Index")},
+    )
     def index():
         response = jsonify(
             {

@@ -9,9 +9,11 @@ import hmac
 
 from flask import request
 
+from backdrop import audit
 from backdrop.core.data_sets import DataSetConfig
 from backdrop.errors import Forbidden, Unauthorized
 from backdrop.web.extension import services
+from backdrop.web.request_id import bind
 
 
 def bearer_token() -> str:
@@ -29,6 +31,7 @@ def require_token(config: DataSetConfig) -> None:
     token = bearer_token()
     if not config.token_matches(token):
         raise Unauthorized(f"Unauthorized: Invalid bearer token '{token}' for '{config.name}'")
+    bind(audit.actor, "data-set token")
 
 
 def require_admin() -> None:
@@ -42,3 +45,4 @@ def require_admin() -> None:
     token = bearer_token()
     if not hmac.compare_digest(token.encode(), admin_token.encode()):
         raise Unauthorized("Unauthorized: invalid admin token")
+    bind(audit.actor, "admin")

@@ -11,6 +11,7 @@ from backdrop.core.data_sets import DataSetConfig
 from backdrop.core.names import NAME_PATTERN
 from backdrop.errors import BadRequest, NotFound
 from backdrop.web.extension import services
+from backdrop.web.openapi import Success, operation
 from backdrop.write.auth import require_token
 from backdrop.write.request import read_json
 
@@ -25,6 +26,28 @@ class DataSetName(BaseConverter):
 
 
 blueprint.record_once(lambda state: state.app.url_map.converters.update(data_set_name=DataSetName))
+
+BODY_ERRORS = {
+    400: "BadRecords",
+    401: "Unauthorized",
+    404: "NotFound",
+    413: "PayloadTooLarge",
+    415: "UnsupportedEncoding",
+    503: "Unavailable",
+}
+OK = {200: Success("done", "Ok")}
+
+
+def _write_operation(summary: str, body: str, **kwargs):
+    return operation(
+        summary,
+        tag="write",
+        body=body,
+        auth="dataSetToken",
+        responses={**OK, **BODY_ERRORS},
+        **kwargs,
+    )
+
 
 DEPRECATION = (
     "Deprecation Warning: accessing by data-set name is deprecated, "
@@ -51,12 +74,19 @@ def _save(config: DataSetConfig) -> None:
 
 
 @blueprint.post("/data/<data_group>/<data_type>")
+@_write_operation(
+    "Store one record or a batch (all or nothing)",
+    "Records",
+    description="Records with an existing _id replace it; the data set's transforms then run "
+    "over the batch's time range.",
+)
 def write(data_group: str, data_type: str):
     _save(_data_set(data_group, data_type))
     return jsonify({"status": "ok"})
 
 
 @blueprint.put("/data/<data_group>/<data_type>")
+@_write_operation("Empty the data set (the body must be [])", "EmptyList")
 def replace(data_group: str, data_type: str):
     config = _data_set(data_group, data_type)
     if _body() != []:
@@ -66,6 +96,7 @@ def replace(data_group: str, data_type: str):
 
 
 @blueprint.post("/data/<data_group>/<data_type>/transform")
+@_write_operation("Run the data set's transforms over a time range", "Range")
 def transform(data_group: str, data_type: str):
     config = _data_set(data_group, data_type)
     writes.trigger(services().dispatcher, config, _body())
@@ -73,6 +104,7 @@ def transform(data_group: str, data_type: str):
 
 
 @blueprint.patch("/data/<data_group>/<data_type>/<path:record_id>")
+@_write_operation("Merge fields into one record (re-validated)", "Record")
 def patch_record(data_group: str, data_type: str, record_id: str):
     config = _data_set(data_group, data_type)
     s = services()
@@ -81,6 +113,12 @@ def patch_record(data_group: str, data_type: str, record_id: str):
 
 
 @blueprint.delete("/data/<data_group>/<data_type>/<path:record_id>")
+@operation(
+    "Delete one record",
+    tag="write",
+    auth="dataSetToken",
+    responses={**OK, 401: "Unauthorized", 404: "NotFound", 503: "Unavailable"},
+)
 def delete_record(data_group: str, data_type: str, record_id: str):
     config = _data_set(data_group, data_type)
     s = services()
@@ -89,6 +127,7 @@ def delete_record(data_group: str, data_type: str, record_id: str):
 
 
 @blueprint.post("/<data_set_name:name>")
+@_write_operation("Store records by data-set name (deprecated address)", "Records")
 def legacy_write(name: str):
     config = services().registry.find_by_name(name)
     if config is None:

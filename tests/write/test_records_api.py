@@ -87,7 +87,7 @@ def test_a_failing_dispatcher_never_fails_a_committed_write(app, client, auth, s
 def test_write_is_audited_without_the_token(client, auth, token, caplog):
     caplog.set_level("INFO", logger="backdrop")
     client.post(URL, json=[{"_timestamp": "2024-01-01T00:00:00Z"}, {"value": 1}], headers=auth)
-    (line,) = [r for r in caplog.records if r.name == "backdrop.core.writes"]
+    (line,) = [r for r in caplog.records if r.name == "backdrop.audit"]
     assert line.data_set == "things" and line.records == 2
     assert line.start == line.end == "2024-01-01T00:00:00+00:00"
     assert all(token not in r.getMessage() for r in caplog.records)

@@ -1,0 +1,48 @@
+"""Gunicorn's access log, with the request id on every line, and one JSON
+object per line when ``BACKDROP_LOG_FORMAT=json`` (the fields of the app's own
+JSON lines, plus method, path, status, bytes and duration)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+from gunicorn import glogging  # type: ignore[import-untyped]
+
+from backdrop.settings import Settings
+
+# gunicorn's default ("combined") line, then the id the app put in the response.
+TEXT_FORMAT = (
+    '%(h)s %(l)s %(u)s %(t)s "%(r)s" %(s)s %(b)s "%(f)s" "%(a)s" request_id=%({x-request-id}o)s'
+)
+
+
+class AccessLogger(glogging.Logger):
+    def __init__(self, cfg: Any):
+        super().__init__(cfg)
+        self.json = Settings.from_env().log_format == "json"
+
+    def access(self, resp: Any, req: Any, environ: dict, request_time: Any) -> None:
+        if not self.json:
+            super().access(resp, req, environ, request_time)
+            return
+        if not self.access_log_enabled:
+            return
+        atoms = self.atoms(resp, req, environ, request_time)
+        method, path, status = atoms["m"], environ.get("RAW_URI", atoms["U"]), int(atoms["s"])
+        line = {
+            "time": datetime.now(UTC).isoformat(),
+            "level": "INFO",
+            "logger": "gunicorn.access",
+            "message": f"{method} {path} {status}",
+            "request_id": atoms.get("{x-request-id}o"),
+            "method": method,
+            "path": path,
+            "status": status,
+            "bytes": atoms["B"],
+            "duration_ms": round(atoms["D"] / 1000, 3),
+            "remote_addr": atoms["h"],
+            "user_agent": atoms["a"],
+        }
+        self.access_log.info("%s", orjson.dumps(line).decode())

@@ -1,0 +1,96 @@
+"""Each app's /openapi.json describes every route it has and every read
+parameter it accepts, and is a valid OpenAPI 3.1 document; /docs serves
+Swagger UI from the package."""
+
+from __future__ import annotations
+
+import pytest
+from openapi_spec_validator import validate
+
+from backdrop.core import query_args
+from backdrop.read import create_app as create_read_app
+from backdrop.settings import Settings
+from backdrop.web.openapi import IMPLICIT_METHODS, UndocumentedRoute, document, openapi_path
+from backdrop.write import create_app as create_write_app
+
+FACTORIES = {"read": create_read_app, "write": create_write_app}
+
+
+@pytest.fixture(params=sorted(FACTORIES))
+def app(request, tmp_path):
+    app = FACTORIES[request.param](Settings(database_url=f"sqlite:///{tmp_path}/o.db"))
+    yield app
+    app.extensions["backdrop"].engine.close()
+
+
+def _document(app) -> dict:
+    response = app.test_client().get("/openapi.json")
+    assert response.status_code == 200
+    return response.get_json()
+
+
+def test_the_document_is_valid_openapi_3_1(app):
+    spec = _document(app)
+    assert spec["openapi"] == "3.1.0"
+    validate(spec)
+
+
+def test_every_route_and_method_is_in_the_document(app):
+    paths = _document(app)["paths"]
+    routes = 0
+    for rule in app.url_map.iter_rules():
+        for method in rule.methods - IMPLICIT_METHODS:
+            assert method.lower() in paths.get(openapi_path(rule), {}), f"{method} {rule.rule}"
+            routes += 1
+    assert routes >= 9
+
+
+def test_every_read_parameter_is_documented_on_both_read_routes():
+    app = create_read_app(Settings(database_url="sqlite:///:memory:"))
+    paths = _document(app)["paths"]
+    for path in ("/data/{data_group}/{data_type}", "/{name}"):
+        documented = {p["name"] for p in paths[path]["get"]["parameters"] if p["in"] == "query"}
+        assert documented == query_args.PARAMETERS
+
+
+def test_a_route_without_a_declaration_fails_the_document(app):
+    app.add_url_rule("/undeclared", "undeclared", lambda: "")
+    with pytest.raises(UndocumentedRoute, match="GET /undeclared"):
+        document(app, "t", "d")
+    assert app.test_client().get("/openapi.json").status_code == 500
+
+
+def test_every_operation_documents_its_errors_and_the_request_id(app):
+    for path, methods in _document(app)["paths"].items():
+        for method, spec in methods.items():
+            assert spec["responses"], f"{method} {path}"
+            headers = [p["name"] for p in spec["parameters"] if p["in"] == "header"]
+            assert headers == ["X-Request-Id"]
+            if spec.get("security"):
+                assert "401" in spec["responses"], f"{method} {path}"
+
+
+def test_docs_serve_swagger_ui_from_the_package(app):
+    client = app.test_client()
+    page = client.get("/docs")
+    assert page.status_code == 200 and page.mimetype == "text/html"
+    assert "script-src 'self'" in page.headers["Content-Security-Policy"]
+    html = page.get_data(as_text=True)
+    assert "<script>" not in html and "http" not in html  # no inline script, no CDN
+    for asset in ("/docs/swagger-ui-bundle.js", "/docs/init.js", "/docs/swagger-ui.css"):
+        assert asset in html
+    for asset in (
+        "/docs/swagger-ui-bundle.js",
+        "/docs/init.js",
+        "/docs/swagger-ui.css",
+        "/docs/LICENSE",
+    ):
+        with client.get(asset) as response:  # closes the file it streams
+            assert response.status_code == 200, asset
+
+
+@pytest.mark.parametrize("path", ["/docs/../settings.py", "/docs/%2e%2e/docs.py", "/docs/nope.js"])
+def test_docs_assets_outside_the_vendored_files_are_404(app, path):
+    response = app.test_client().get(path)
+    assert response.status_code == 404
+    assert response.get_json()["status"] == "error"
