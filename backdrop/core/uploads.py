@@ -32,13 +32,15 @@ from typing import Any, BinaryIO
 
 import orjson
 
+from backdrop import metrics
+from backdrop.audit import audit
 from backdrop.core.data_sets import DataSetConfig
 from backdrop.core.dispatch import Dispatcher
 from backdrop.core.files import ParseOptions, parse
 from backdrop.core.records import new_id, prepare_record, rules_broken, schema_validator
 from backdrop.core.storage.base import BatchSaving, Record, StorageEngine
 from backdrop.core.upload_columns import Columns
-from backdrop.errors import InvalidRecords
+from backdrop.errors import BadRequest, InvalidRecords, PayloadTooLarge
 
 log = logging.getLogger(__name__)
 
@@ -209,15 +211,24 @@ def store(
 ) -> dict[str, Any]:
     """Check, then store the whole file; returns its history entry."""
     moment = _now(now)
-    checked, stored = _save(engine, config, upload, moment, batch_size)
+    try:
+        checked, stored = _save(engine, config, upload, moment, batch_size)
+    except (BadRequest, PayloadTooLarge):
+        metrics.UPLOADS.labels("invalid").inc()
+        raise
     entry = _history_entry(config, upload, checked, stored, uploaded_by, moment)
     engine.documents.put(KIND, new_id(), entry)
-    log.info(
-        "upload %s: %d record(s) from %s",
-        config.name,
-        stored,
-        upload.filename or "a file",
-        extra={"data_set": config.name, "action": "upload", "records": stored},
+    metrics.UPLOADS.labels("ok").inc()
+    metrics.RECORDS_WRITTEN.labels("upload").inc(stored)
+    audit(
+        "records.upload",
+        f"upload {config.name}: {stored} record(s) from {upload.filename or 'a file'}",
+        data_set=config.name,
+        records=stored,
+        file_name=upload.filename,
+        sha256=checked.sha256,
+        start=entry["start_at"],
+        end=entry["end_at"],
     )
     if checked.start is not None and checked.end is not None:
         try:

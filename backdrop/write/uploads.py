@@ -16,16 +16,30 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from backdrop.core import uploads
 from backdrop.core.data_sets import DataSetConfig
-from backdrop.core.files import ParseOptions, named_format
+from backdrop.core.files import FORMATS, ParseOptions, named_format
+from backdrop.core.parameters import BOOLEAN, Parameter
 from backdrop.core.upload_columns import compared, existing_fields
 from backdrop.errors import BadRequest, NotFound, PayloadTooLarge
 from backdrop.web.extension import services
+from backdrop.web.openapi import Success, operation
+from backdrop.web.schemas import ref
 from backdrop.write.auth import require_token
 
 blueprint = Blueprint("uploads", __name__)
 
 MULTIPART_SLACK = 64 * 1024  # boundaries and part headers around the file itself
 _TRUE, _FALSE = ("true", "1", "yes"), ("false", "0", "no", "")
+
+
+UPLOAD_PARAMETERS = (
+    Parameter("dry_run", "true: parse and validate only, store nothing", BOOLEAN),
+    Parameter("sheet", "the workbook sheet to read (default: the first)"),
+    Parameter(
+        "format",
+        "the format the file must be in (default: judged from its content and name)",
+        {"type": "string", "enum": [*FORMATS, "excel"]},
+    ),
+)
 
 
 def _data_set(data_group: str, data_type: str) -> DataSetConfig:
@@ -81,6 +95,32 @@ def _upload(config: DataSetConfig, part: FileStorage) -> uploads.Upload:
 
 
 @blueprint.post("/data/<data_group>/<data_type>/upload")
+@operation(
+    "Upload a CSV, Excel, JSON or JSON Lines file (all or nothing)",
+    tag="write",
+    description="Multipart field `file`. With dry_run=true the answer is the DryRun shape and "
+    "nothing is stored. A bad file is a 400 naming the row and column.",
+    query=UPLOAD_PARAMETERS,
+    body="UploadFile",
+    body_type="multipart/form-data",
+    auth="dataSetToken",
+    responses={
+        200: Success(
+            "stored (or, for a dry run, checked)",
+            {
+                "oneOf": [
+                    ref("Uploaded"),
+                    ref("DryRun"),
+                ]
+            },
+        ),
+        400: "BadRecords",
+        401: "Unauthorized",
+        404: "NotFound",
+        413: "FileTooLarge",
+        503: "Unavailable",
+    },
+)
 def upload(data_group: str, data_type: str):
     config = _data_set(data_group, data_type)
     dry_run = _dry_run()
@@ -116,6 +156,17 @@ def upload(data_group: str, data_type: str):
 
 
 @blueprint.get("/data/<data_group>/<data_type>/uploads")
+@operation(
+    "The data set's upload history, newest first",
+    tag="write",
+    auth="dataSetToken",
+    responses={
+        200: Success("the uploads", "Uploads"),
+        401: "Unauthorized",
+        404: "NotFound",
+        503: "Unavailable",
+    },
+)
 def history(data_group: str, data_type: str):
     config = _data_set(data_group, data_type)
     return jsonify({"status": "ok", "uploads": uploads.history(services().engine, config)})

@@ -44,10 +44,11 @@ def _no_doctype(*_args: Any) -> None:
     raise BadFile("the workbook holds an XML DOCTYPE, which no spreadsheet writes")
 
 
-def _feed(part: IO[bytes], handlers: Handlers) -> Iterator[None]:
+def _feed(part: IO[bytes], handlers: Handlers, *, namespaces: bool = True) -> Iterator[None]:
     """Parse ``part`` a chunk at a time, pausing after each (for the caller to
-    hand on what the callbacks collected)."""
-    parser = xml.parsers.expat.ParserCreate(namespace_separator="}")
+    hand on what the callbacks collected). Without ``namespaces`` names come
+    as written (``c``, or ``x:c`` with a prefix), which is faster."""
+    parser = xml.parsers.expat.ParserCreate(namespace_separator="}" if namespaces else None)
     parser.buffer_text = True
     parser.StartElementHandler, parser.EndElementHandler, parser.CharacterDataHandler = handlers
     parser.StartDoctypeDeclHandler = _no_doctype
@@ -162,26 +163,33 @@ class _Book:
             return read(part)
 
 
+_COLUMNS: dict[str, int] = {}  # "AB" → 27, memoised: at most Excel's 16,384
+
+
 def _column(ref: str | None, default: int) -> int:
     """The 0-based column of a cell reference such as ``AB12``."""
     if not ref:
         return default
+    letters = ref.rstrip("0123456789")
+    index = _COLUMNS.get(letters)
+    if index is not None:
+        return index
     index = 0
-    for char in ref:
-        if "A" <= char <= "Z":
-            index = index * 26 + ord(char) - 64
-        else:
+    for char in letters:
+        if not "A" <= char <= "Z":
+            index = 0
             break
+        index = index * 26 + ord(char) - 64
     if not 0 < index <= MAX_COLUMNS:
         raise BadFile(f"a cell reference out of Excel's range: {ref}")
+    _COLUMNS[letters] = index - 1
     return index - 1
 
 
 def _number(text: str) -> int | float:
-    try:
-        return int(text)
-    except ValueError:
+    if "." in text or "E" in text or "e" in text:
         return float(text)
+    return int(text)
 
 
 class _Rows:
@@ -197,18 +205,18 @@ class _Rows:
         self.text: list[str] | None = None  # where text goes now (inside <v> or <t>)
 
     def start(self, name: str, attrs: dict[str, str]) -> None:
-        local = _local(name)
-        if local == "c":
+        if name == "c":
             self.cell, self.parts = attrs, []
-        elif local in ("v", "t"):  # a value, or inline text (not a formula's <f>)
+        elif name == "v" or name == "t":  # a value, or inline text (not a formula's <f>)
             self.text = self.parts
-        elif local == "row":
+        elif name == "row":
             self.number = int(attrs["r"]) if attrs.get("r", "").isdigit() else self.number + 1
             self.cells = []
+        elif ":" in name:  # a namespace prefix: rare, so checked last
+            self.start(name.rpartition(":")[2], attrs)
 
     def end(self, name: str) -> None:
-        local = _local(name)
-        if local == "c":
+        if name == "c":
             column = _column(self.cell.get("r"), len(self.cells))
             value = self._value("".join(self.parts))
             if value is None and column >= len(self.cells):
@@ -216,10 +224,12 @@ class _Rows:
             if column >= len(self.cells):
                 self.cells.extend([None] * (column + 1 - len(self.cells)))
             self.cells[column] = value
-        elif local in ("v", "t"):
+        elif name == "v" or name == "t":
             self.text = None
-        elif local == "row":
+        elif name == "row":
             self.done.append((self.number, self.cells))
+        elif ":" in name:
+            self.end(name.rpartition(":")[2])
 
     def characters(self, data: str) -> None:
         if self.text is not None:
@@ -248,7 +258,7 @@ def _sheet_rows(book: _Book, path: str) -> Iterator[RawRow]:
     rows = _Rows(book)
     try:
         with book.archive.open(path) as part:
-            for _ in _feed(part, (rows.start, rows.end, rows.characters)):
+            for _ in _feed(part, (rows.start, rows.end, rows.characters), namespaces=False):
                 yield from rows.done
                 rows.done.clear()
     except BadFile:

@@ -142,3 +142,13 @@ def test_sheets_come_in_workbook_order_with_their_names():
     book = xlsx_bytes({"b-first": [["name"], ["one"]], "a-second": [["name"], ["two"]]})
     assert records(book) == [{"name": "one"}]
     assert records(book, sheet="a-second") == [{"name": "two"}]
+
+
+def test_a_sheet_written_with_a_namespace_prefix():
+    sheet = (
+        f'<x:worksheet xmlns:x="{MAIN}"><x:sheetData>'
+        '<x:row r="1"><x:c r="A1" t="inlineStr"><x:is><x:t>name</x:t></x:is></x:c></x:row>'
+        '<x:row r="2"><x:c r="A2"><x:v>5</x:v></x:c></x:row>'
+        "</x:sheetData></x:worksheet>"
+    )
+    assert records(workbook("", raw=sheet)) == [{"name": 5}]
