@@ -34,6 +34,7 @@ import orjson
 
 from backdrop import metrics
 from backdrop.audit import audit
+from backdrop.core.catalog import UPLOAD
 from backdrop.core.data_sets import DataSetConfig
 from backdrop.core.dispatch import Dispatcher
 from backdrop.core.files import ParseOptions, parse
@@ -44,7 +45,7 @@ from backdrop.errors import BadRequest, InvalidRecords, PayloadTooLarge
 
 log = logging.getLogger(__name__)
 
-KIND = "upload"
+KIND = UPLOAD
 MAX_PROBLEMS = 100
 SAMPLE_SIZE = 20
 

@@ -217,3 +217,11 @@ def test_a_body_without_a_file_field_says_how_to_send_one(client, auth):
 def test_an_unknown_data_set_is_404(client, auth):
     response = client.post("/data/no/such/upload", data={}, headers=auth)
     assert response.status_code == 404
+
+
+def test_deleting_a_data_set_deletes_its_upload_history(client, auth, admin, make_data_set):
+    send(client, auth, CSV)
+    assert client.delete("/data-sets/things", headers=admin).status_code == 200
+    token = make_data_set("things", data_group="group", data_type="type")
+    again = {"Authorization": f"Bearer {token}"}
+    assert client.get("/data/group/type/uploads", headers=again).get_json()["uploads"] == []
