@@ -25,6 +25,15 @@ def _positive_int(value: str) -> int:
     return number
 
 
+def _optional_port(value: str) -> int | None:
+    if not value:
+        return None
+    port = int(value)
+    if not 0 < port < 65536:
+        raise ValueError("must be a port number, 1 to 65535")
+    return port
+
+
 def _log_format(value: str) -> str:
     if value not in ("text", "json"):
         raise ValueError("must be 'text' or 'json'")
@@ -110,6 +119,31 @@ SETTINGS: tuple[Setting, ...] = (
         _positive_int,
         "Records an upload validates and stores at a time: its memory is bounded by this.",
     ),
+    # --- the admin app (web UI, SPEC 10) ---
+    Setting(
+        "secret_key",
+        "BACKDROP_SECRET_KEY",
+        None,
+        _optional,
+        "Signs the web UI's session cookies. Unset: one key is generated on first "
+        "start and kept in the database, so every worker agrees (a log line says so).",
+    ),
+    Setting(
+        "read_url",
+        "BACKDROP_READ_URL",
+        None,
+        _optional,
+        "Public address of the read app, for the read-API URLs the web UI shows. "
+        "Unset: port 3038 on the host the page was requested from.",
+    ),
+    Setting(
+        "write_url",
+        "BACKDROP_WRITE_URL",
+        None,
+        _optional,
+        "Public address of the write app, for the curl snippets the web UI shows. "
+        "Unset: port 3039 on the host the page was requested from.",
+    ),
     Setting("log_level", "BACKDROP_LOG_LEVEL", "INFO", str.upper, "Logging level."),
     Setting(
         "log_format",
@@ -117,6 +151,14 @@ SETTINGS: tuple[Setting, ...] = (
         "text",
         _log_format,
         "Log line format: text, or json for structured logs.",
+    ),
+    Setting(
+        "worker_metrics_port",
+        "BACKDROP_WORKER_METRICS_PORT",
+        None,
+        _optional_port,
+        "Port on which the Celery worker serves Prometheus metrics (transform and source "
+        "runs, records written). Unset: the worker serves none.",
     ),
 )
 
@@ -136,8 +178,12 @@ class Settings:
     max_upload_rows: int = 1_000_000
     max_upload_unzipped_bytes: int = 1024 * MIB
     upload_batch_size: int = 5000
+    secret_key: str | None = None
+    read_url: str | None = None
+    write_url: str | None = None
     log_level: str = "INFO"
     log_format: str = "text"
+    worker_metrics_port: int | None = None
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:

@@ -12,8 +12,9 @@ import os
 import secrets
 import socket
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
+import bson
 import mongomock
 import pymongo
 import pytest
@@ -23,9 +24,10 @@ from pymongo.errors import ConfigurationError, ExecutionTimeout, OperationFailur
 from backdrop.core.catalog import Catalog
 from backdrop.core.query import Collect, PrefixFilter, Where
 from backdrop.core.storage.mongodb import MongoEngine
+from backdrop.core.storage.mongodb.capping import SIZES
 from backdrop.core.storage.mongodb.failures import UnsupportedServer, translate
 from backdrop.errors import BadRequest, InvalidQuery, StorageUnavailable
-from tests.core.storage.contract import config, ids, record
+from tests.core.storage.contract import UPDATED, config, ids, record
 from tests.mongodb_recording import Call
 
 REAL_SERVER = os.environ.get("BACKDROP_TEST_MONGODB_URL")
@@ -223,3 +225,63 @@ def test_real_a_read_only_user_can_read(real):
     assert ids(reader.records.find("visits", Where())) == ["a"]
     assert reader.records.count("other") == 0
     reader.close()
+
+
+def _stored_bytes(admin, database: str, name: str) -> int:
+    rows = admin[database][name].aggregate(
+        [{"$group": {"_id": None, "bytes": {"$sum": {"$bsonSize": "$$ROOT"}}}}]
+    )
+    return next(iter(rows), {"bytes": 0})["bytes"]
+
+
+def _counted_bytes(admin, database: str, name: str) -> int | None:
+    stored = admin[database][SIZES].find_one({"_id": name})
+    return None if stored is None else stored["bytes"]
+
+
+@needs_real_server
+def test_real_the_byte_counter_is_what_the_server_counts(real):
+    engine, admin = real[0], real[1]
+    database = engine.database_name
+    Catalog(engine).create(config("capped"))
+    cap = 10**6
+    engine.records.save("capped", [record(f"r{i}", n=i) for i in range(20)], capped_size=cap)
+    engine.records.save("capped", [record("r1", n="longer"), record("r1", n=1)], capped_size=cap)
+    engine.records.delete("capped", "r2")
+    assert _counted_bytes(admin, database, "capped") == _stored_bytes(admin, database, "capped")
+    engine.records.empty("capped")
+    assert _counted_bytes(admin, database, "capped") == 0
+
+
+@needs_real_server
+def test_real_a_capped_save_on_a_million_records_is_well_under_60_s(real):
+    """60 s is a transaction's lifetime on the server: a capped save must not
+    grow with the data set. The first capped save starts the byte counter
+    with one scan; the next ones read their batch and what they trim."""
+    engine, admin = real[0], real[1]
+    Catalog(engine).create(config("big"))
+    collection = admin[engine.database_name]["big"]
+    one = record("r0000000", "2024-01-01T00:00:00", n=1)
+    for start in range(0, 10**6, 50_000):
+        collection.insert_many(
+            [
+                {**one, "_id": f"r{i:07}", "_updated_at": UPDATED + timedelta(seconds=i)}
+                for i in range(start, start + 50_000)
+            ],
+            ordered=False,
+        )
+    cap = 10**6 * len(bson.encode(one))
+    later = UPDATED + timedelta(days=30)
+    timings = []
+    for batch in range(2):
+        new = [
+            record(f"n{batch}{i:06}", "2024-01-01T00:00:00", n=1, updated_at=later)
+            for i in range(100)
+        ]
+        started = time.monotonic()
+        engine.records.save("big", new, capped_size=cap)
+        timings.append(time.monotonic() - started)
+    assert engine.records.count("big") == 10**6
+    assert engine.records.get("big", "r0000199") is None
+    assert engine.records.get("big", "r0000200") is not None
+    assert timings[0] < 60 and timings[1] < 10, timings
