@@ -31,6 +31,7 @@ from backdrop.command_line import (
 )
 from backdrop.core.data_sets import DataSetConfig, Registry
 from backdrop.errors import BackdropError
+from backdrop.migrate import migrate
 from backdrop.transformers.cli import transforms
 
 PORTS = {"read": 3038, "write": 3039, "admin": 3040}
@@ -262,3 +263,4 @@ def import_(file) -> None:
 main.add_command(push)  # `backdrop push` and `backdrop query` (SPEC 15), backdrop/client_cli.py
 main.add_command(query)
 main.add_command(transforms)  # `backdrop transforms …` (SPEC 6), backdrop/transformers/cli.py
+main.add_command(migrate)  # `backdrop migrate`, backdrop/migrate.py

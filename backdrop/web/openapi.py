@@ -119,7 +119,8 @@ def operation(
 ) -> Callable[[F], F]:
     """Declare a view's OpenAPI operation; ``responses`` maps each status to a
     ``Success`` or the name of a shared error response (``"NotFound"``);
-    ``body`` names the request body's schema, sent as ``body_type``."""
+    ``body`` names a schema of ``backdrop.web.schemas``, sent as ``body_type``
+    (``multipart/form-data`` with ``"FileUpload"`` for uploads)."""
     declared = Operation(summary, responses, tag, description, query, body, auth, body_type)
     for answer in responses.values():
         if isinstance(answer, str) and answer not in RESPONSES:

@@ -66,6 +66,9 @@ SCHEMAS: dict[str, Any] = {
     },
     "EmptyList": {"type": "array", "maxItems": 0, "description": "exactly []"},
     "Records": {"oneOf": [ref("Record"), {"type": "array", "items": ref("Record")}]},
+    "FileUpload": obj(
+        ("file",), file={"type": "string", "format": "binary", "description": "the file"}
+    ),
     "Range": obj(
         ("_start_at",),
         _start_at={**STRING, "description": "ISO 8601"},
@@ -119,7 +122,6 @@ SCHEMAS: dict[str, Any] = {
         links={"type": "object", "additionalProperties": STRING},
     ),
     # Uploads (SPEC 8)
-    "UploadFile": obj(("file",), file={"type": "string", "format": "binary"}),
     "Upload": obj(
         ("data_set", "uploaded_at", "bytes", "sha256", "records", "uploaded_by"),
         data_set=NAME,

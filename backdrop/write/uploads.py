@@ -101,7 +101,7 @@ def _upload(config: DataSetConfig, part: FileStorage) -> uploads.Upload:
     description="Multipart field `file`. With dry_run=true the answer is the DryRun shape and "
     "nothing is stored. A bad file is a 400 naming the row and column.",
     query=UPLOAD_PARAMETERS,
-    body="UploadFile",
+    body="FileUpload",
     body_type="multipart/form-data",
     auth="dataSetToken",
     responses={
