@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Start one process type: ./start-app.sh read|write|admin [PORT [HOST]]  or  ./start-app.sh worker
 # Reads BACKDROP_* variables (see README). The web apps go through `backdrop serve`
-# (gunicorn with backdrop/gunicorn_conf.py: access log on stdout), bound to HOST
+# (gunicorn with backdrop/gunicorn_conf.py: gthread workers with bounded request reads,
+# access log on stdout), bound to HOST
 # (default 0.0.0.0), WEB_CONCURRENCY workers (default 2), reloading if BACKDROP_RELOAD is set.
 set -euo pipefail
 cd "$(dirname "$0")"

@@ -12,6 +12,11 @@ repository's gunicorn.conf.py re-exports them for gunicorn started there.
 - Gunicorn ≥ 24 opens a control socket at one fixed path per user; the read,
   write and admin apps (and test runs) would fight over it, and Backdrop does
   not use it.
+- The serving model (backdrop/serving.py): ``gthread`` workers of
+  64 threads each, idle keep-alive connections parked in a poller
+  (no thread held) for ``keepalive`` seconds, every request read bounded in
+  time, and long streamed responses never killed (the worker timeout only
+  watches the worker's main loop).
 
 Bind address, port and worker count are given on the command line by
 ``backdrop serve`` (defaults: 0.0.0.0, the app's port, 2 workers).
@@ -19,6 +24,14 @@ Bind address, port and worker count are given on the command line by
 
 from backdrop import multiprocess_metrics
 from backdrop.access_log import TEXT_FORMAT, AccessLogger
+
+# Serving model (see backdrop/serving.py). Enough threads per worker that a
+# burst of slow clients, each cut off after seconds, leaves threads free.
+worker_class = "backdrop.serving.Worker"
+threads = 64
+keepalive = 5
+timeout = 30
+graceful_timeout = 30
 
 accesslog = "-"
 control_socket_disable = True

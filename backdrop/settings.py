@@ -25,6 +25,13 @@ def _positive_int(value: str) -> int:
     return number
 
 
+def _positive_seconds(value: str) -> float:
+    number = float(value)
+    if not number > 0:
+        raise ValueError("must be a positive number of seconds")
+    return number
+
+
 def _optional_port(value: str) -> int | None:
     if not value:
         return None
@@ -81,6 +88,20 @@ SETTINGS: tuple[Setting, ...] = (
         10 * MIB,
         _positive_int,
         "Largest request body accepted, also after gzip decompression.",
+    ),
+    Setting(
+        "max_batch_records",
+        "BACKDROP_MAX_BATCH_RECORDS",
+        100_000,
+        _positive_int,
+        "Most records one write request may carry; past it the write answers 413.",
+    ),
+    Setting(
+        "database_timeout",
+        "BACKDROP_DATABASE_TIMEOUT",
+        10.0,
+        _positive_seconds,
+        "Seconds a request waits on the database (a query, a lock) before it answers 503.",
     ),
     Setting(
         "admin_url",
@@ -144,6 +165,8 @@ class Settings:
     broker_url: str | None = None
     admin_token: str | None = None
     max_body_bytes: int = 10 * MIB
+    max_batch_records: int = 100_000
+    database_timeout: float = 10.0
     admin_url: str | None = None
     secret_key: str | None = None
     read_url: str | None = None
