@@ -144,3 +144,8 @@ def test_a_file_upload_body_is_multipart(app):
 def test_an_unknown_shared_response_is_refused_when_declared():
     with pytest.raises(ValueError, match="Gone"):
         operation("x", tag="t", responses={410: "Gone"})
+
+
+def test_an_unknown_body_schema_is_refused_when_declared():
+    with pytest.raises(ValueError, match="Recordz"):
+        operation("x", tag="t", body="Recordz", responses={200: Success("ok")})
