@@ -29,6 +29,7 @@ from backdrop.command_line import (
     verbose_logging,
 )
 from backdrop.core.data_sets import DataSetConfig, Registry
+from backdrop.dashboards_cli import dashboards
 from backdrop.errors import BackdropError
 from backdrop.transformers.cli import transforms
 
@@ -258,4 +259,5 @@ def import_(file) -> None:
         sys.exit(1)
 
 
+main.add_command(dashboards)  # `backdrop dashboards …` (SPEC 11), backdrop/dashboards_cli.py
 main.add_command(transforms)  # `backdrop transforms …` (SPEC 6), backdrop/transformers/cli.py

@@ -25,6 +25,13 @@ def _positive_int(value: str) -> int:
     return number
 
 
+def _fraction(value: str) -> float:
+    number = float(value)
+    if not 0 < number <= 1:
+        raise ValueError("must be a number above 0 and at most 1")
+    return number
+
+
 def _log_format(value: str) -> str:
     if value not in ("text", "json"):
         raise ValueError("must be 'text' or 'json'")
@@ -81,6 +88,36 @@ SETTINGS: tuple[Setting, ...] = (
         "Address of the admin UI, linked from the read and write apps' index (GET /). "
         "Unset: port 3040 on the host the request was sent to.",
     ),
+    # Dashboards (SPEC 11): storage limits and eviction
+    Setting(
+        "dashboard_max_bytes",
+        "BACKDROP_DASHBOARD_MAX_BYTES",
+        MIB,
+        _positive_int,
+        "Largest dashboard, as compact JSON; a bigger one is refused (413).",
+    ),
+    Setting(
+        "dashboard_quota_bytes",
+        "BACKDROP_DASHBOARD_QUOTA_BYTES",
+        1024 * MIB,
+        _positive_int,
+        "Bytes all dashboards may use together.",
+    ),
+    Setting(
+        "dashboard_eviction_threshold",
+        "BACKDROP_DASHBOARD_EVICTION_THRESHOLD",
+        0.95,
+        _fraction,
+        "A write taking usage past this fraction of the quota evicts the least recently "
+        "used dashboards that are neither whitelisted nor protected.",
+    ),
+    Setting(
+        "dashboard_target_utilization",
+        "BACKDROP_DASHBOARD_TARGET_UTILIZATION",
+        0.60,
+        _fraction,
+        "Eviction stops once usage is at most this fraction of the quota.",
+    ),
     Setting("log_level", "BACKDROP_LOG_LEVEL", "INFO", str.upper, "Logging level."),
     Setting(
         "log_format",
@@ -103,6 +140,10 @@ class Settings:
     admin_token: str | None = None
     max_body_bytes: int = 10 * MIB
     admin_url: str | None = None
+    dashboard_max_bytes: int = MIB
+    dashboard_quota_bytes: int = 1024 * MIB
+    dashboard_eviction_threshold: float = 0.95
+    dashboard_target_utilization: float = 0.60
     log_level: str = "INFO"
     log_format: str = "text"
 
