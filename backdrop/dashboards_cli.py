@@ -117,7 +117,8 @@ def _flag_command(name: str, flag: str, doing: str, undoing: str) -> None:
     @click.argument("dashboard_id")
     @click.option("--off", is_flag=True, help=undoing.capitalize() + ".")
     def command(dashboard_id: str, off: bool) -> None:
-        updated = run(_dashboards().set_flags, dashboard_id, **{flag: not off})
+        store = _dashboards()
+        updated = run(lambda: store.set_flags(dashboard_id, **{flag: not off}))
         said = "on" if updated[flag] else "off"
         click.echo(f"{dashboard_id}: {flag} {said}, whitelisted {updated['whitelisted']}")
 
