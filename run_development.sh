@@ -51,7 +51,11 @@ done
 
 echo "================ Backdrop is ready ================"
 for app in "${apps[@]}"; do
-  printf '  %-6s http://127.0.0.1:%s/   (API docs: http://127.0.0.1:%s/docs)\n' "$app" "${ports[$app]}" "${ports[$app]}"
+  if [ "$app" = admin ]; then
+    printf '  %-6s http://127.0.0.1:%s/   (web UI: sign in with the admin token)\n' "$app" "${ports[$app]}"
+  else
+    printf '  %-6s http://127.0.0.1:%s/   (API docs: http://127.0.0.1:%s/docs)\n' "$app" "${ports[$app]}" "${ports[$app]}"
+  fi
 done
 echo "  admin token: $BACKDROP_ADMIN_TOKEN"
 echo "  database:    ${BACKDROP_DATABASE_URL:-sqlite:///var/backdrop.db}"

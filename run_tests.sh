@@ -8,6 +8,7 @@ cd "$(dirname "$0")"
 
 VENV=${BACKDROP_VENV:-.venv}
 ./tools/ensure-venv.sh
+./tools/ensure-browser.sh  # headless Chromium for tests/browser (they skip, saying why, without it)
 
 echo "== ruff"
 "$VENV/bin/ruff" check .

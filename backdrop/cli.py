@@ -31,6 +31,7 @@ from backdrop.command_line import (
 from backdrop.core.data_sets import DataSetConfig, Registry
 from backdrop.dashboards_cli import dashboards
 from backdrop.errors import BackdropError
+from backdrop.migrate import migrate
 from backdrop.transformers.cli import transforms
 
 PORTS = {"read": 3038, "write": 3039, "admin": 3040}
@@ -261,3 +262,4 @@ def import_(file) -> None:
 
 main.add_command(dashboards)  # `backdrop dashboards …` (SPEC 11), backdrop/dashboards_cli.py
 main.add_command(transforms)  # `backdrop transforms …` (SPEC 6), backdrop/transformers/cli.py
+main.add_command(migrate)  # `backdrop migrate`, backdrop/migrate.py

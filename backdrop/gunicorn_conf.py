@@ -12,19 +12,26 @@ repository's gunicorn.conf.py re-exports them for gunicorn started there.
 - Gunicorn ≥ 24 opens a control socket at one fixed path per user; the read,
   write and admin apps (and test runs) would fight over it, and Backdrop does
   not use it.
+- The serving model (backdrop/serving.py): ``gthread`` workers of
+  64 threads each, idle keep-alive connections parked in a poller
+  (no thread held) for ``keepalive`` seconds, every request read bounded in
+  time, and long streamed responses never killed (the worker timeout only
+  watches the worker's main loop).
 
 Bind address, port and worker count are given on the command line by
 ``backdrop serve`` (defaults: 0.0.0.0, the app's port, 2 workers).
 """
 
-import os
-import shutil
-import tempfile
-from pathlib import Path
-
+from backdrop import multiprocess_metrics
 from backdrop.access_log import TEXT_FORMAT, AccessLogger
 
-METRICS_DIR = "PROMETHEUS_MULTIPROC_DIR"  # prometheus-client's own variable
+# Serving model (see backdrop/serving.py). Enough threads per worker that a
+# burst of slow clients, each cut off after seconds, leaves threads free.
+worker_class = "backdrop.serving.Worker"
+threads = 64
+keepalive = 5
+timeout = 30
+graceful_timeout = 30
 
 accesslog = "-"
 control_socket_disable = True
@@ -36,15 +43,7 @@ logger_class = AccessLogger
 
 def on_starting(server):
     """Before any worker exists: the metrics directory, empty."""
-    path = os.environ.get(METRICS_DIR)
-    if not path:
-        path = tempfile.mkdtemp(prefix="backdrop-metrics-")
-        os.environ[METRICS_DIR] = path  # inherited by every worker
-        server.backdrop_metrics_dir = path
-        return
-    Path(path).mkdir(parents=True, exist_ok=True)
-    for stale in Path(path).glob("*.db"):
-        stale.unlink()
+    server.backdrop_metrics_dir = multiprocess_metrics.prepare()
 
 
 def child_exit(server, worker):
@@ -55,6 +54,4 @@ def child_exit(server, worker):
 
 
 def on_exit(server):
-    made = getattr(server, "backdrop_metrics_dir", None)
-    if made:
-        shutil.rmtree(made, ignore_errors=True)
+    multiprocess_metrics.remove(getattr(server, "backdrop_metrics_dir", None))

@@ -23,6 +23,7 @@ from prometheus_client import (
     Histogram,
     generate_latest,
     multiprocess,
+    start_http_server,
     values,
 )
 
@@ -83,10 +84,21 @@ def multiprocess_mode() -> bool:
     return values.ValueClass is not values.MutexValue
 
 
+def _registry() -> CollectorRegistry:
+    """Under multiprocess mode, a registry that sums every process's files."""
+    if not multiprocess_mode():
+        return REGISTRY
+    registry = CollectorRegistry()
+    multiprocess.MultiProcessCollector(registry)
+    return registry
+
+
 def exposition() -> tuple[bytes, str]:
     """The current samples in Prometheus text format, and its content type."""
-    if multiprocess_mode():
-        registry = CollectorRegistry()
-        multiprocess.MultiProcessCollector(registry)
-        return generate_latest(registry), CONTENT_TYPE_LATEST
-    return generate_latest(REGISTRY), CONTENT_TYPE_LATEST
+    return generate_latest(_registry()), CONTENT_TYPE_LATEST
+
+
+def serve(port: int) -> None:
+    """Serve ``/metrics`` on ``port`` from a thread (for processes that are not
+    web apps, such as the Celery worker)."""
+    start_http_server(port, registry=_registry())

@@ -32,6 +32,22 @@ def _fraction(value: str) -> float:
     return number
 
 
+def _positive_seconds(value: str) -> float:
+    number = float(value)
+    if not number > 0:
+        raise ValueError("must be a positive number of seconds")
+    return number
+
+
+def _optional_port(value: str) -> int | None:
+    if not value:
+        return None
+    port = int(value)
+    if not 0 < port < 65536:
+        raise ValueError("must be a port number, 1 to 65535")
+    return port
+
+
 def _log_format(value: str) -> str:
     if value not in ("text", "json"):
         raise ValueError("must be 'text' or 'json'")
@@ -81,6 +97,20 @@ SETTINGS: tuple[Setting, ...] = (
         "Largest request body accepted, also after gzip decompression.",
     ),
     Setting(
+        "max_batch_records",
+        "BACKDROP_MAX_BATCH_RECORDS",
+        100_000,
+        _positive_int,
+        "Most records one write request may carry; past it the write answers 413.",
+    ),
+    Setting(
+        "database_timeout",
+        "BACKDROP_DATABASE_TIMEOUT",
+        10.0,
+        _positive_seconds,
+        "Seconds a request waits on the database (a query, a lock) before it answers 503.",
+    ),
+    Setting(
         "admin_url",
         "BACKDROP_ADMIN_URL",
         None,
@@ -117,6 +147,30 @@ SETTINGS: tuple[Setting, ...] = (
         0.60,
         _fraction,
         "Eviction stops once usage is at most this fraction of the quota.",
+    # --- the admin app (web UI, SPEC 10) ---
+    Setting(
+        "secret_key",
+        "BACKDROP_SECRET_KEY",
+        None,
+        _optional,
+        "Signs the web UI's session cookies. Unset: one key is generated on first "
+        "start and kept in the database, so every worker agrees (a log line says so).",
+    ),
+    Setting(
+        "read_url",
+        "BACKDROP_READ_URL",
+        None,
+        _optional,
+        "Public address of the read app, for the read-API URLs the web UI shows. "
+        "Unset: port 3038 on the host the page was requested from.",
+    ),
+    Setting(
+        "write_url",
+        "BACKDROP_WRITE_URL",
+        None,
+        _optional,
+        "Public address of the write app, for the curl snippets the web UI shows. "
+        "Unset: port 3039 on the host the page was requested from.",
     ),
     Setting("log_level", "BACKDROP_LOG_LEVEL", "INFO", str.upper, "Logging level."),
     Setting(
@@ -125,6 +179,14 @@ SETTINGS: tuple[Setting, ...] = (
         "text",
         _log_format,
         "Log line format: text, or json for structured logs.",
+    ),
+    Setting(
+        "worker_metrics_port",
+        "BACKDROP_WORKER_METRICS_PORT",
+        None,
+        _optional_port,
+        "Port on which the Celery worker serves Prometheus metrics (transform and source "
+        "runs, records written). Unset: the worker serves none.",
     ),
 )
 
@@ -139,13 +201,19 @@ class Settings:
     broker_url: str | None = None
     admin_token: str | None = None
     max_body_bytes: int = 10 * MIB
+    max_batch_records: int = 100_000
+    database_timeout: float = 10.0
     admin_url: str | None = None
     dashboard_max_bytes: int = MIB
     dashboard_quota_bytes: int = 1024 * MIB
     dashboard_eviction_threshold: float = 0.95
     dashboard_target_utilization: float = 0.60
+    secret_key: str | None = None
+    read_url: str | None = None
+    write_url: str | None = None
     log_level: str = "INFO"
     log_format: str = "text"
+    worker_metrics_port: int | None = None
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:

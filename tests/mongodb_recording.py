@@ -15,7 +15,7 @@ ALLOWED_OPERATORS = frozenset(
 VARIABLES = frozenset({"$$ROOT", "$$this"})
 RECORDED = frozenset(
     "find find_one aggregate count_documents insert_one update_one replace_one "
-    "find_one_and_update delete_one delete_many create_indexes".split()
+    "find_one_and_update find_one_and_delete delete_one delete_many create_indexes".split()
 )
 
 

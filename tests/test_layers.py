@@ -21,6 +21,7 @@ FORBIDDEN = {
     "backdrop.transformers": ("web", "read", "write", "admin"),
     "backdrop.read": ("transformers", "write", "admin", "cli", "command_line"),
     "backdrop.write": ("read", "admin", "cli", "command_line"),
+    "backdrop.admin": ("write", "cli", "command_line"),
     "backdrop.errors": ("core", "web", "read", "write", "admin", "transformers", "settings"),
     "backdrop.settings": ("core", "web", "read", "write", "admin", "transformers"),
 }

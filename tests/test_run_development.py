@@ -74,5 +74,9 @@ def test_the_ready_banner_names_every_app_the_token_and_the_docs(tmp_path):
     assert f"read   http://127.0.0.1:{read_port}/" in output
     assert f"write  http://127.0.0.1:{write_port}/" in output
     assert f"http://127.0.0.1:{read_port}/docs" in output
+    assert (
+        "  admin  http://127.0.0.1:" in output
+        and "(web UI: sign in with the admin token)" in output
+    )
     assert "admin token: dev-admin-token" in output
     assert f"sqlite:///{tmp_path}/dev.db" in output

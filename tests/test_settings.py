@@ -68,6 +68,9 @@ def test_empty_optional_variables_mean_unset():
         ("BACKDROP_MAX_BODY_BYTES", "-5"),
         ("BACKDROP_MAX_BODY_BYTES", "1.5"),
         ("BACKDROP_LOG_FORMAT", "xml"),
+        ("BACKDROP_WORKER_METRICS_PORT", "0"),
+        ("BACKDROP_WORKER_METRICS_PORT", "70000"),
+        ("BACKDROP_WORKER_METRICS_PORT", "http"),
     ],
 )
 def test_bad_values_raise_settings_error_naming_the_variable(variable, value):
@@ -75,6 +78,12 @@ def test_bad_values_raise_settings_error_naming_the_variable(variable, value):
         Settings.from_env({variable: value})
     assert variable in str(caught.value)
     assert repr(value) in str(caught.value)
+
+
+def test_the_worker_metrics_port_is_off_unless_set():
+    assert Settings.from_env({}).worker_metrics_port is None
+    assert Settings.from_env({"BACKDROP_WORKER_METRICS_PORT": ""}).worker_metrics_port is None
+    assert Settings.from_env({"BACKDROP_WORKER_METRICS_PORT": "9540"}).worker_metrics_port == 9540
 
 
 def test_settings_are_frozen():

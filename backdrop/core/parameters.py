@@ -101,3 +101,27 @@ READ_PARAMETERS: tuple[Parameter, ...] = (
         "format", "json (default) or csv", {"type": "string", "enum": list(FORMATS)}, example="csv"
     ),
 )
+
+# The export of SPEC 13 (``GET /data/<group>/<type>/records``), parsed by ``backdrop.core.export``.
+EXPORT_PARAMETERS: tuple[Parameter, ...] = (
+    Parameter(
+        "orientation",
+        "records (default): {results, next}; tabular: {headers, values, next}",
+        {"type": "string", "enum": ["records", "tabular"]},
+    ),
+    Parameter(
+        "limit", "records per page, 1 to 10000 (default 1000)", {"type": "integer", "minimum": 1}
+    ),
+    Parameter("next-id", "the opaque cursor of the next URL of a previous page"),
+    Parameter(
+        "updated_since",
+        f"only records written at or after this time (on _updated_at): {DATETIME_RULE}",
+        {"type": "string", "pattern": DATETIME_PATTERN.pattern},
+        example="2024-01-01T00:00:00Z",
+    ),
+    Parameter(
+        "format",
+        "json (default, one page); jsonl or csv: the whole data set in one streamed response",
+        {"type": "string", "enum": ["json", "jsonl", "csv"]},
+    ),
+)

@@ -339,3 +339,9 @@ class _Parser:
                 "If 'duration' is requested (for relative time), 'period' is required - "
                 "please add a period (like 'day', 'month' etc)"
             )
+
+
+def parse_datetime(name: str, text: str | None) -> datetime | None:
+    """A time parameter in the format of ``start_at`` (aware UTC), or
+    ``InvalidQuery`` naming ``name``; None when absent."""
+    return _Parser.time_parameter(name, text)

@@ -28,6 +28,9 @@ _WHITESPACE = re.compile(r"\s")
 TIME_KEYS = ("_timestamp", "_start_at", "_end_at")
 _SCALARS = (str, int, float, bool, type(None))
 _SCALAR_TYPES = frozenset(_SCALARS)
+# Every engine stores integers as signed 64-bit; an index key must stay small.
+INT_MIN, INT_MAX = -(2**63), 2**63 - 1
+MAX_ID_BYTES = 512
 # The rule behind each kind of problem message, for the error's ``detail``.
 _TIME_RULE = (
     "times are ISO 8601 like 2024-01-01T09:00:00Z or 2024-01-01T09:00:00+01:00 "
@@ -44,6 +47,8 @@ _RULES = (
         "values are strings, numbers, booleans or null, not objects or arrays",
     ),
     ((" field is not a valid date", " must be a date in the format "), _TIME_RULE),
+    ((" outside the signed 64-bit range",), f"integers are from {INT_MIN} to {INT_MAX}"),
+    ((" bytes long; the limit is ",), f"an _id is at most {MAX_ID_BYTES} bytes of UTF-8"),
 )
 
 
@@ -155,6 +160,14 @@ def auto_id(record: dict[str, Any], fields: list[str]) -> str:
     return base64.urlsafe_b64encode(joined.encode()).decode()
 
 
+def id_problems(record_id: str) -> list[str]:
+    """What is wrong with an ``_id`` of the right type: only its length."""
+    size = len(record_id.encode("utf-8", "surrogatepass"))
+    if size > MAX_ID_BYTES:
+        return [f"_id is {size} bytes long; the limit is {MAX_ID_BYTES} bytes"]
+    return []
+
+
 def prepare_record(
     record: Any,
     validator: jsonschema.protocols.Validator | None,
@@ -173,6 +186,8 @@ def prepare_record(
             problems.append(kind)  # the key itself is wrong
         elif value.__class__ not in _SCALAR_TYPES and not isinstance(value, _SCALARS):
             problems.append(f"{key} has an invalid value")
+        elif value.__class__ is int and not INT_MIN <= value <= INT_MAX:
+            problems.append(f"{key} is an integer outside the signed 64-bit range")
         elif kind is _PLAIN:
             continue
         elif kind is _TIME:
@@ -185,12 +200,15 @@ def prepare_record(
                 problems.append(f"{value} in the {key} field is not a valid date")
         elif not isinstance(value, str) or not value or _WHITESPACE.search(value):
             problems.append("_id must be a non-empty string without whitespace")
+        else:
+            problems.extend(id_problems(value))
     if auto_ids:
         missing = [field for field in auto_ids if field not in record]
         if missing:
             problems.append(f"The following required id fields are missing: {', '.join(missing)}")
         else:
             stored["_id"] = auto_id(record, auto_ids)
+            problems.extend(id_problems(stored["_id"]))
     if validator is not None:
         for error in sorted(validator.iter_errors(record), key=lambda e: list(e.path)):
             problems.append(error.message)

@@ -18,9 +18,9 @@ from backdrop import metrics
 from backdrop.audit import audit
 from backdrop.core.data_sets import DataSetConfig
 from backdrop.core.dispatch import Dispatcher
-from backdrop.core.records import parse_time, prepare_records
+from backdrop.core.records import id_problems, parse_time, prepare_records
 from backdrop.core.storage.base import StorageEngine
-from backdrop.errors import BadRequest, InvalidRecords, NotFound
+from backdrop.errors import BadRequest, InvalidRecords, NotFound, PayloadTooLarge
 
 log = logging.getLogger(__name__)
 
@@ -81,8 +81,15 @@ def save(
     config: DataSetConfig,
     body: Any,
     now: datetime | None = None,
+    max_records: int | None = None,
 ) -> int:
-    """Validate and store a batch (all or nothing); returns the record count."""
+    """Validate and store a batch (all or nothing); returns the record count.
+    A batch of more than ``max_records`` is refused before any validation."""
+    if max_records is not None and isinstance(body, list) and len(body) > max_records:
+        raise PayloadTooLarge(
+            f"The batch has {len(body)} records; the limit is {max_records} records "
+            "per request (BACKDROP_MAX_BATCH_RECORDS): send it in smaller batches"
+        )
     records = prepare_records(body, config, now or _now())
     if not records:
         return 0
@@ -104,6 +111,8 @@ def _as_raw(record: dict[str, Any]) -> dict[str, Any]:
 
 
 def _record(engine: StorageEngine, config: DataSetConfig, record_id: str) -> dict[str, Any]:
+    if problems := id_problems(record_id):
+        raise BadRequest(problems[0])
     record = engine.records.get(config.name, record_id)
     if record is None:
         raise NotFound(f"No record with _id '{record_id}' in data set '{config.name}'")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
@@ -48,18 +49,43 @@ def csv_cell(value: Any) -> str:
     return str(value)
 
 
+class CsvWriter:
+    """CSV of rows with fixed ``keys``, written a batch at a time so a stream
+    stays bounded. Every CSV the read app sends is written here."""
+
+    def __init__(self, keys: list[str]):
+        self.keys = keys
+        self._buffer = io.StringIO()
+        self._writer = csv.writer(self._buffer)
+
+    def _take(self) -> bytes:
+        text = self._buffer.getvalue()
+        self._buffer.seek(0)
+        self._buffer.truncate()
+        return text.encode()
+
+    def header(self) -> bytes:
+        if self.keys:
+            self._writer.writerow(self.keys)
+        return self._take()
+
+    def rows(self, rows: Iterable[dict[str, Any]]) -> bytes:
+        self._writer.writerows([csv_cell(row.get(key)) for key in self.keys] for row in rows)
+        return self._take()
+
+
+def csv_response(lines: Iterable[bytes]) -> Response:
+    """A CSV attachment; an iterator is streamed, so memory stays bounded."""
+    response = Response(lines, content_type="text/csv; charset=utf-8")
+    response.headers["Content-Disposition"] = "attachment; filename=export.csv"
+    return response
+
+
 def render_csv(rows: list[dict[str, Any]]) -> Response:
     flat = csv_rows(rows)
     keys = sorted({key for row in flat for key in row})
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    if keys:
-        writer.writerow(keys)
-    for row in flat:
-        writer.writerow([csv_cell(row.get(key)) for key in keys])
-    response = Response(buffer.getvalue(), content_type="text/csv; charset=utf-8")
-    response.headers["Content-Disposition"] = "attachment; filename=export.csv"
-    return response
+    writer = CsvWriter(keys)
+    return csv_response([writer.header() + writer.rows(flat)])
 
 
 def render(output_format: str, rows: list[dict[str, Any]], published: bool) -> Response:

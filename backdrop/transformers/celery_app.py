@@ -11,6 +11,7 @@ from celery import Celery
 
 DISPATCH_TASK = "backdrop.transformers.dispatch"
 RUN_TASK = "backdrop.transformers.run_transform"
+REQUEST_ID_HEADER = "backdrop_request_id"  # message header: the request that queued the task
 BROKER_TIMEOUT_SECONDS = 2
 
 

@@ -17,8 +17,9 @@ from kombu.utils.collections import eqhash
 
 from backdrop.core.dispatch import Dispatcher
 from backdrop.core.storage.base import StorageEngine
+from backdrop.logging import request_id
 from backdrop.settings import Settings
-from backdrop.transformers.celery_app import DISPATCH_TASK, make_celery
+from backdrop.transformers.celery_app import DISPATCH_TASK, REQUEST_ID_HEADER, make_celery
 from backdrop.transformers.runner import TransformsFailed, log_failure, rerun_hint, run_all
 
 log = logging.getLogger(__name__)
@@ -74,7 +75,11 @@ class Enqueue:
 
     def dispatch(self, data_set: str, start: datetime | None, end: datetime | None) -> None:
         try:
-            self.celery.send_task(DISPATCH_TASK, args=[data_set, _iso(start), _iso(end)])
+            self.celery.send_task(
+                DISPATCH_TASK,
+                args=[data_set, _iso(start), _iso(end)],
+                headers={REQUEST_ID_HEADER: request_id.get()},
+            )
         except Exception as error:
             log.error(
                 "could not queue the transforms of %s over %s – %s (%s); re-run: %s",

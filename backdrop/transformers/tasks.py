@@ -4,6 +4,8 @@ Arguments are JSON (a data set name, a transform id, ISO times); configs are
 re-read when the task runs. A failing transform is logged with its data set,
 transform and range and retried with exponential backoff; failures that no
 retry can fix (unknown type, bad config, invalid output) are not retried.
+Each task runs under the request id of the write that queued it (a message
+header), so the worker's lines join the write's in the log.
 """
 
 from __future__ import annotations
@@ -20,8 +22,9 @@ from backdrop.core.records import parse_time
 from backdrop.core.storage import open_engine
 from backdrop.core.storage.base import StorageEngine
 from backdrop.errors import BadRequest, NotFound
+from backdrop.logging import request_id
 from backdrop.settings import Settings
-from backdrop.transformers.celery_app import DISPATCH_TASK, RUN_TASK
+from backdrop.transformers.celery_app import DISPATCH_TASK, REQUEST_ID_HEADER, RUN_TASK
 from backdrop.transformers.registry import UnknownTransform
 from backdrop.transformers.runner import describe, log_failure, run_transform
 
@@ -50,7 +53,8 @@ def _time(value: str | None) -> datetime | None:
 
 
 class TransformTask(Task):
-    """Retries with backoff on failure and logs what failed."""
+    """Retries with backoff on failure, logs what failed, and logs under the
+    request id the task was queued with (its own task id if none)."""
 
     autoretry_for = (Exception,)
     dont_autoretry_for = PERMANENT
@@ -59,6 +63,13 @@ class TransformTask(Task):
     retry_jitter = True
     max_retries = 6
     acks_late = True
+
+    def __call__(self, *args, **kwargs):
+        token = request_id.set(getattr(self.request, REQUEST_ID_HEADER, None) or self.request.id)
+        try:
+            return super().__call__(*args, **kwargs)
+        finally:
+            request_id.reset(token)
 
     def on_retry(self, exc, task_id, args, kwargs, einfo):
         log.warning("task %s%s failed (%r); retrying", self.name, list(args), exc)
@@ -77,7 +88,11 @@ def register(app: Celery, settings: Settings) -> None:
         queue = (self.request.delivery_info or {}).get("routing_key")
         transforms = Catalog(engine(settings)).list_transforms(data_set)
         for transform in transforms:
-            run.apply_async((data_set, transform["id"], start, end), queue=queue)
+            run.apply_async(
+                (data_set, transform["id"], start, end),
+                queue=queue,
+                headers={REQUEST_ID_HEADER: request_id.get()},
+            )
         return len(transforms)
 
     @app.task(name=RUN_TASK, base=TransformTask, bind=True, shared=False)

@@ -14,6 +14,7 @@ ALLOWED_METHODS = "GET, HEAD, OPTIONS"
 def add_cors(response: Response, preflight: bool = False) -> Response:
     """Any origin may read; a preflight also learns what it may send, for a day."""
     response.headers["Access-Control-Allow-Origin"] = "*"
+    response.headers["Access-Control-Expose-Headers"] = "X-Request-Id"  # scripts may quote it
     if preflight:
         response.headers["Access-Control-Max-Age"] = PREFLIGHT_MAX_AGE
         response.headers["Access-Control-Allow-Headers"] = PREFLIGHT_ALLOW_HEADERS

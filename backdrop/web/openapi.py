@@ -1,15 +1,17 @@
 """The OpenAPI 3.1 document of an app, built from its routes.
 
 Each view declares its operation with ``@operation(...)`` (summary, query
-parameters, body, responses); ``document(app)`` walks the app's URL map, so a
-route without a declaration makes the document fail to build, and the test
-suite with it. Path parameters come from the route itself, and the read
+parameters, body, responses), or ``@not_an_api(reason)`` for a route left out
+on purpose; ``document(app)`` walks the app's URL map, and the test suite
+fails on any route with neither. Path parameters come from the route itself, and the read
 parameters from ``backdrop.core.parameters``, the table ``query_args``
 validates with: the document cannot drift from what the apps accept.
 """
 
 from __future__ import annotations
 
+import json
+import logging
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -23,7 +25,9 @@ from backdrop.core.names import NAME_PATTERN
 from backdrop.core.parameters import Parameter
 from backdrop.web.schemas import RESPONSES, SCHEMAS, ref
 
+log = logging.getLogger(__name__)
 F = TypeVar("F", bound=Callable[..., Any])
+REFERENCE = re.compile(r'"#/components/(schemas|responses)/(\w+)"')
 # HEAD and OPTIONS are answered by Flask for every GET route; not operations of their own.
 IMPLICIT_METHODS = frozenset(("HEAD", "OPTIONS"))
 CONVERTER = re.compile(r"<(?:(?P<converter>[a-z_]+)(?:\([^)]*\))?:)?(?P<name>\w+)>")
@@ -43,10 +47,6 @@ REQUEST_ID = {
     "GOVUK-Request-Id is read too. Every response carries it back.",
     "schema": {"type": "string"},
 }
-
-
-class UndocumentedRoute(LookupError):
-    """A route has no ``@operation`` declaration."""
 
 
 @dataclass(frozen=True)
@@ -161,29 +161,69 @@ def _query_parameter(parameter: Parameter) -> dict[str, Any]:
     return spec
 
 
-def operations(app: Flask) -> list[tuple[Rule, str, Operation]]:
-    """Every (route, method, declaration) of ``app``; raises for a route without one."""
-    found = []
+def not_an_api(reason: str) -> Callable[[F], F]:
+    """Leave a route out of the document on purpose (an HTML page of the web
+    UI, say); ``reason`` says why, for the person reading the code."""
+
+    def decorate(view: F) -> F:
+        view.openapi = reason  # type: ignore[attr-defined]
+        return view
+
+    return decorate
+
+
+def operations(app: Flask) -> tuple[list[tuple[Rule, str, Operation]], list[str]]:
+    """Every (route, method, declaration) of ``app``, and the routes that have
+    neither an ``@operation`` nor a ``@not_an_api`` (the tests fail on those)."""
+    found, undeclared = [], []
     for rule in sorted(app.url_map.iter_rules(), key=lambda r: (r.rule, r.endpoint)):
         declared = getattr(app.view_functions[rule.endpoint], "openapi", None)
         for method in sorted((rule.methods or set()) - IMPLICIT_METHODS):
-            if declared is None:
-                raise UndocumentedRoute(f"{method} {rule.rule} ({rule.endpoint}) has no @operation")
-            found.append((rule, method, declared))
-    return found
+            if isinstance(declared, Operation):
+                found.append((rule, method, declared))
+            elif declared is None:
+                undeclared.append(f"{method} {rule.rule} ({rule.endpoint})")
+    return found, undeclared
 
 
 def document(app: Flask, title: str, description: str) -> dict[str, Any]:
+    """The document; an undeclared route is left out and logged, never a 500
+    (the test suite fails on it instead)."""
+    found, undeclared = operations(app)
+    for route in undeclared:
+        log.warning("%s has no @operation: left out of /openapi.json", route)
     paths: dict[str, dict[str, Any]] = {}
-    for rule, method, declared in operations(app):
+    for rule, method, declared in found:
         paths.setdefault(openapi_path(rule), {})[method.lower()] = declared.render(rule, method)
+    components = {
+        "schemas": SCHEMAS,
+        "responses": RESPONSES,
+        "securitySchemes": SECURITY,
+    }
     return {
         "openapi": "3.1.0",
         "info": {"title": title, "version": __version__, "description": description},
         "paths": paths,
-        "components": {
-            "schemas": SCHEMAS,
-            "responses": RESPONSES,
-            "securitySchemes": SECURITY,
-        },
+        "components": _used(components, paths),
+    }
+
+
+def _used(components: dict[str, dict[str, Any]], paths: dict[str, Any]) -> dict[str, Any]:
+    """Only the components the paths refer to, directly or through each other."""
+    wanted: dict[str, set[str]] = {kind: set() for kind in components}
+    pending = [paths]
+    while pending:
+        text = json.dumps(pending.pop())
+        for kind, name in REFERENCE.findall(text):
+            if name not in wanted[kind]:
+                wanted[kind].add(name)
+                pending.append(components[kind][name])
+    for operations_of_path in paths.values():
+        for spec in operations_of_path.values():
+            for requirement in spec.get("security", []):
+                wanted["securitySchemes"].update(requirement)
+    return {
+        kind: {name: components[kind][name] for name in sorted(wanted[kind])}
+        for kind in components
+        if wanted[kind]
     }

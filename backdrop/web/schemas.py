@@ -94,6 +94,17 @@ SCHEMAS: dict[str, Any] = {
         data={"type": "array", "items": {"type": "object"}},
         warning={**STRING, "description": "present when the data set is unpublished"},
     ),
+    "ExportPage": {
+        **obj(
+            ("next",),
+            results={"type": "array", "items": {"type": "object"}},
+            headers=STRINGS,
+            values={"type": "array", "items": {"type": "array"}},
+            next={"type": ["string", "null"], "description": "the next page's URL; null: last"},
+            warning={**STRING, "description": "present when the data set is unpublished"},
+        ),
+        "description": "orientation=records: results; orientation=tabular: headers and values",
+    },
     "Status": obj(("status", "message"), status=STRING, message=STRING),
     "Freshness": obj(
         ("status", "data_sets", "message"),

@@ -70,7 +70,8 @@ def _body():
 
 def _save(config: DataSetConfig) -> None:
     s = services()
-    writes.save(s.engine, s.dispatcher, config, _body())
+    body = _body()
+    writes.save(s.engine, s.dispatcher, config, body, max_records=s.settings.max_batch_records)
 
 
 @blueprint.post("/data/<data_group>/<data_type>")

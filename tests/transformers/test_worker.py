@@ -219,3 +219,20 @@ def test_re_running_a_range_leaves_one_copy_of_each_record(apps, worker):
     assert all(r["_updated_at"] > triggered for r in again)
     assert sorted(r["_id"] for r in again) == sorted(r["_id"] for r in first)
     assert len(again) == 4
+
+
+def test_the_workers_lines_carry_the_request_id_of_the_write(apps, worker):
+    write, _read = apps
+    name = "traced"
+    token = setup_source(write, name, [rollup(name, "daily")])
+    headers = {**token, "X-Request-Id": f"trace-{worker.broker_url[:4]}-1"}
+    assert write.post(f"/data/{name}/{name}", json=RECORDS, headers=headers).status_code == 200
+
+    def traced_line():
+        return [
+            line
+            for line in worker.output().splitlines()
+            if f"of {name} wrote" in line and f"request_id={headers['X-Request-Id']}" in line
+        ]
+
+    wait_for(traced_line, "the worker's line with the write's request id")

@@ -47,6 +47,7 @@ def test_errors_carry_the_id_too(client):
     assert response.status_code == 404
     assert response.headers["X-Request-Id"] == "lost-1"
     assert response.headers["Access-Control-Allow-Origin"] == "*"
+    assert response.headers["Access-Control-Expose-Headers"] == "X-Request-Id"
 
 
 def test_a_server_error_body_names_the_id(tmp_path):

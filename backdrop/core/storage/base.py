@@ -111,6 +111,21 @@ class RecordStore(Protocol):
         record nearest a time is ``find`` with a time bound, a sort and limit 1
         (the sliding rule of ``backdrop.core.reading`` uses it that way)."""
 
+    def page(
+        self,
+        data_set: str,
+        after: str | None,
+        limit: int,
+        updated_since: datetime | None = None,
+    ) -> list[Record]:
+        """Up to ``limit`` records in ``_id`` order (the order of the engine's
+        ``_id`` index: code points, or PostgreSQL's collation), starting after
+        the ``_id`` ``after`` (from the first when None); with ``updated_since``,
+        only records whose ``_updated_at`` is at or after it. Keyset paging on
+        the ``_id`` index: a page costs the same anywhere in the data set, and
+        records written between pages never make a walk skip or repeat one that
+        was there when it started (SPEC 13)."""
+
     def aggregate(
         self,
         data_set: str,

@@ -12,8 +12,9 @@ import os
 import secrets
 import socket
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
+import bson
 import mongomock
 import pymongo
 import pytest
@@ -21,11 +22,14 @@ from bson.int64 import Int64
 from pymongo.errors import ConfigurationError, ExecutionTimeout, OperationFailure
 
 from backdrop.core.catalog import Catalog
+from backdrop.core.data_sets import Registry
 from backdrop.core.query import Collect, PrefixFilter, Where
 from backdrop.core.storage.mongodb import MongoEngine
+from backdrop.core.storage.mongodb.capping import SIZES
 from backdrop.core.storage.mongodb.failures import UnsupportedServer, translate
 from backdrop.errors import BadRequest, InvalidQuery, StorageUnavailable
-from tests.core.storage.contract import config, ids, record
+from backdrop.transformers import config as transforms
+from tests.core.storage.contract import UPDATED, config, ids, record
 from tests.mongodb_recording import Call
 
 REAL_SERVER = os.environ.get("BACKDROP_TEST_MONGODB_URL")
@@ -75,6 +79,18 @@ def test_timeouts_too_large_results_and_old_servers_become_clear_errors():
     assert "4.4" in translate(old).message
 
 
+def test_a_server_older_than_4_4_is_refused_at_the_first_operation(monkeypatch):
+    """A 4.2 server's hello (wire version 8): a clear 500, not a 503 to retry."""
+    engine = MongoEngine(f"mongodb://127.0.0.1:{_closed_port()}/backdrop?timeoutMS=2000")
+    hello = {"maxWireVersion": 8, "setName": "rs0"}
+    monkeypatch.setattr(engine.connection, "server_status", lambda: hello)
+    for operation in (engine.ping, lambda: engine.records.count("visits")):
+        with pytest.raises(UnsupportedServer) as raised:
+            operation()
+        assert raised.value.status == 500 and "older than 4.4" in raised.value.message
+    engine.close()
+
+
 def test_the_recorder_catches_what_mongodb_4_4_would_refuse():
     call = Call("db.visits", "aggregate", ([{"$sort": {"a": 1}}, {"$getField": "x"}],), {})
     assert len(call.problems()) == 2
@@ -90,6 +106,20 @@ def test_a_name_too_long_for_the_namespace_is_a_400_and_stores_nothing(mock_clie
     assert raised.value.status == 400 and "too long" in raised.value.message
     assert Catalog(engine).get(name) is None and Catalog(engine).list() == []
     Catalog(engine).create(config("a" * engine.records.max_name_bytes))
+
+
+def test_a_transform_whose_output_name_would_be_too_long_is_a_400(mock_client):
+    engine = _engine(mock_client)
+    Registry(engine).create({"name": "visits"})
+    body = {"type": "user_satisfaction", "query": {"group_by": ["service"]}}
+    room = engine.records.max_name_bytes - 1  # the output is named "<group>_<type>"
+    fits = {"data_group": "g" * (room - 100), "data_type": "t" * 100}
+    transforms.add(engine, "visits", {**body, "output": fits})
+    too_long = {"data_group": "g" * (room - 99), "data_type": "t" * 100}
+    with pytest.raises(BadRequest) as raised:
+        transforms.add(engine, "visits", {**body, "output": too_long})
+    assert raised.value.status == 400 and "shorter output data_group" in raised.value.message
+    assert len(transforms.list_for(engine, "visits")) == 1
 
 
 def test_a_nul_in_a_prefix_is_a_400(mock_client):
@@ -223,3 +253,63 @@ def test_real_a_read_only_user_can_read(real):
     assert ids(reader.records.find("visits", Where())) == ["a"]
     assert reader.records.count("other") == 0
     reader.close()
+
+
+def _stored_bytes(admin, database: str, name: str) -> int:
+    rows = admin[database][name].aggregate(
+        [{"$group": {"_id": None, "bytes": {"$sum": {"$bsonSize": "$$ROOT"}}}}]
+    )
+    return next(iter(rows), {"bytes": 0})["bytes"]
+
+
+def _counted_bytes(admin, database: str, name: str) -> int | None:
+    stored = admin[database][SIZES].find_one({"_id": name})
+    return None if stored is None else stored["bytes"]
+
+
+@needs_real_server
+def test_real_the_byte_counter_is_what_the_server_counts(real):
+    engine, admin = real[0], real[1]
+    database = engine.database_name
+    Catalog(engine).create(config("capped"))
+    cap = 10**6
+    engine.records.save("capped", [record(f"r{i}", n=i) for i in range(20)], capped_size=cap)
+    engine.records.save("capped", [record("r1", n="longer"), record("r1", n=1)], capped_size=cap)
+    engine.records.delete("capped", "r2")
+    assert _counted_bytes(admin, database, "capped") == _stored_bytes(admin, database, "capped")
+    engine.records.empty("capped")
+    assert _counted_bytes(admin, database, "capped") == 0
+
+
+@needs_real_server
+def test_real_a_capped_save_on_a_million_records_is_well_under_60_s(real):
+    """60 s is a transaction's lifetime on the server: a capped save must not
+    grow with the data set. The first capped save starts the byte counter
+    with one scan; the next ones read their batch and what they trim."""
+    engine, admin = real[0], real[1]
+    Catalog(engine).create(config("big"))
+    collection = admin[engine.database_name]["big"]
+    one = record("r0000000", "2024-01-01T00:00:00", n=1)
+    for start in range(0, 10**6, 50_000):
+        collection.insert_many(
+            [
+                {**one, "_id": f"r{i:07}", "_updated_at": UPDATED + timedelta(seconds=i)}
+                for i in range(start, start + 50_000)
+            ],
+            ordered=False,
+        )
+    cap = 10**6 * len(bson.encode(one))
+    later = UPDATED + timedelta(days=30)
+    timings = []
+    for batch in range(2):
+        new = [
+            record(f"n{batch}{i:06}", "2024-01-01T00:00:00", n=1, updated_at=later)
+            for i in range(100)
+        ]
+        started = time.monotonic()
+        engine.records.save("big", new, capped_size=cap)
+        timings.append(time.monotonic() - started)
+    assert engine.records.count("big") == 10**6
+    assert engine.records.get("big", "r0000199") is None
+    assert engine.records.get("big", "r0000200") is not None
+    assert timings[0] < 60 and timings[1] < 10, timings

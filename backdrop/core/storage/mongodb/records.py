@@ -11,29 +11,48 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from bson.raw_bson import RawBSONDocument
 from pymongo import ASCENDING, DESCENDING, IndexModel, ReplaceOne
 from pymongo.client_session import ClientSession
 from pymongo.collection import Collection
+from pymongo.database import Database
+from pymongo.errors import CollectionInvalid, OperationFailure
 
 from backdrop.core.periods import PERIOD_KEYS
 from backdrop.core.query import Collect, Sort, Where
 from backdrop.core.storage.base import Record, Row
 from backdrop.core.storage.mongodb import pipeline
-from backdrop.core.storage.mongodb.capping import cap
+from backdrop.core.storage.mongodb.capping import SIZES, Capping, Counter, size_of
 from backdrop.core.storage.mongodb.connection import Connection
 from backdrop.core.storage.mongodb.failures import available
 from backdrop.core.storage.mongodb.values import as_record, encode, plain, without_period_keys
-from backdrop.errors import BadRequest
+from backdrop.errors import BadRequest, StorageUnavailable
 
 # "<database>.<collection>" may hold 255 bytes, 235 once sharded (MongoDB
 # 4.4+); data-set names keep to the lower figure so any collection can be sharded.
 NAMESPACE_BYTES = 235
+# How often create() drops a collection that a stale write keeps re-creating.
+CREATE_ATTEMPTS = 3
+NAMESPACE_EXISTS = 48
 
 INDEXES = [
     IndexModel([("_timestamp", ASCENDING), ("_id", ASCENDING)]),
     IndexModel([("_updated_at", ASCENDING), ("_id", ASCENDING)]),
     *(IndexModel([(key, ASCENDING)]) for key in PERIOD_KEYS),
 ]
+
+
+def create_collection(database: Database[Any], name: str) -> bool:
+    """Create the collection; False if it exists (written to again since the drop)."""
+    try:
+        database.create_collection(name)
+    except CollectionInvalid:
+        return False
+    except OperationFailure as error:  # exists since create_collection's own check
+        if error.code != NAMESPACE_EXISTS:
+            raise
+        return False
+    return True
 
 
 class MongoRecords:
@@ -65,16 +84,31 @@ class MongoRecords:
     @available
     def create(self, data_set: str) -> None:
         """Drop what an earlier data set of that name left (another worker may
-        have written to it after its deletion), then build the indexes, whatever
-        this process's cache says: the cache only saves writes a round trip."""
+        have written to it after its deletion), then create the collection and
+        its indexes, whatever this process's cache says (the cache only saves
+        writes a round trip). A stale write landing between the drop and the
+        creation re-creates the collection; the drop is then tried again."""
         self._check_name(data_set)
-        self.connection.database().drop_collection(data_set)
-        self.connection.prepared.discard(data_set)
+        database = self.connection.database()
+        for _ in range(CREATE_ATTEMPTS):
+            database.drop_collection(data_set)
+            Counter(database, data_set, None).forget()
+            self.connection.prepared.discard(data_set)
+            if create_collection(database, data_set):
+                break
+        else:
+            raise StorageUnavailable(
+                f'Data set "{data_set}" is still being written to from its earlier life, '
+                "please retry later"
+            )
         self._collection(data_set)
+        create_collection(database, SIZES)  # so that no transaction has to create it
 
     @available
     def drop(self, data_set: str) -> None:
-        self.connection.database().drop_collection(data_set)
+        database = self.connection.database()
+        database.drop_collection(data_set)
+        Counter(database, data_set, None).forget()
         self.connection.prepared.discard(data_set)
 
     @available
@@ -94,15 +128,25 @@ class MongoRecords:
         ordered bulk write stops at the first failure, so a failed batch may
         leave its leading records stored; since a retry replaces them by
         ``_id``, retrying the batch converges without duplicates.
+
+        A capped save keeps the data set's byte counter in the same
+        transaction (``capping``); an uncapped one drops it.
         """
         if not records and not replace:
             return
         self._check_name(data_set)
         encoded = encode(records)
         collection = self._collection(data_set)
+        database = self.connection.database()
         stand_in = self.connection.stand_in
+        # The last of several records with one _id is the one stored.
+        pairs = zip(records, encoded, strict=True)
+        final = {record["_id"]: size_of(document) for record, document in pairs}
 
         def write(session: ClientSession | None) -> None:
+            capping = Capping(collection, Counter(database, data_set, session), session, stand_in)
+            capped = bool(capped_size and capped_size > 0)
+            replaced = capping.stored_bytes(list(final)) if capped and not replace else 0
             if replace:
                 collection.delete_many({}, session=session)
             if stand_in:  # mongomock stores dicts, not BSON, and lacks bulk_write
@@ -114,8 +158,11 @@ class MongoRecords:
                     for record, document in zip(records, encoded, strict=True)
                 ]
                 collection.bulk_write(operations, ordered=True, session=session)
-            if capped_size and capped_size > 0:
-                cap(collection, capped_size, session, stand_in)
+            if capped:
+                added = sum(final.values())
+                capping.after_save(added, replaced, capped_size or 0, replace=replace)
+            else:
+                capping.counter.forget()
 
         self.connection.write(write)
 
@@ -128,11 +175,31 @@ class MongoRecords:
 
     @available
     def delete(self, data_set: str, record_id: str) -> bool:
-        return self.connection.collection(data_set).delete_one({"_id": record_id}).deleted_count > 0
+        """Delete one record and take its size off the data set's byte counter."""
+        database = self.connection.database()
+        collection = database[data_set]
+        if not self.connection.stand_in:  # the deleted record as the bytes it was
+            options = collection.codec_options.with_options(document_class=RawBSONDocument)
+            collection = collection.with_options(codec_options=options)
+
+        def remove(session: ClientSession | None) -> bool:
+            removed = collection.find_one_and_delete({"_id": record_id}, session=session)
+            if removed is None:
+                return False
+            Counter(database, data_set, session).add(-size_of(removed))
+            return True
+
+        return self.connection.write(remove)
 
     @available
     def empty(self, data_set: str) -> None:
-        self.connection.collection(data_set).delete_many({})
+        database = self.connection.database()
+
+        def remove_all(session: ClientSession | None) -> None:
+            database[data_set].delete_many({}, session=session)
+            Counter(database, data_set, session).zero()
+
+        self.connection.write(remove_all)
 
     @available
     def count(self, data_set: str) -> int:
@@ -167,6 +234,28 @@ class MongoRecords:
         )
         if limit is not None:
             cursor = cursor.limit(limit)
+        return [as_record(document) for document in cursor]
+
+    @available
+    def page(
+        self,
+        data_set: str,
+        after: str | None,
+        limit: int,
+        updated_since: datetime | None = None,
+    ) -> list[Record]:
+        if limit <= 0:
+            return []  # to MongoDB, limit 0 means no limit
+        condition: dict[str, Any] = {"_id": {"$gt": after or ""}}
+        if updated_since is not None:
+            condition["_updated_at"] = {"$gte": updated_since}
+        cursor = self.connection.collection(data_set).find(
+            condition,
+            without_period_keys(),
+            sort=[("_id", ASCENDING)],
+            limit=limit,
+            allow_disk_use=True,
+        )
         return [as_record(document) for document in cursor]
 
     @available

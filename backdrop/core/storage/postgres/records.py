@@ -186,6 +186,27 @@ class PostgresRecords:
             rows = conn.execute(statement, params).fetchall()
         return [_record(row) for row in rows]
 
+    def page(
+        self,
+        data_set: str,
+        after: str | None,
+        limit: int,
+        updated_since: datetime | None = None,
+    ) -> list[Record]:
+        if not nul.storable(data_set):
+            return []
+        statement = sql.SQL(
+            "SELECT {columns} FROM backdrop_records WHERE data_set = %s AND id > %s"
+        ).format(columns=sql.SQL(RETURNED_COLUMNS))
+        params: list[Any] = [data_set, after or ""]
+        if updated_since is not None:
+            statement += sql.SQL(" AND updated_at >= %s")
+            params.append(updated_since)
+        statement += sql.SQL(" ORDER BY id LIMIT %s")
+        with self._connections.connection() as conn:
+            rows = conn.execute(statement, [*params, limit]).fetchall()
+        return [_record(row) for row in rows]
+
     def aggregate(
         self,
         data_set: str,

@@ -150,6 +150,24 @@ class SQLiteRecords:
             sql += f" LIMIT {bind(limit)}"
         return [rows_.record(row[0]) for row in self._select(sql, bind.values)]
 
+    def page(
+        self,
+        data_set: str,
+        after: str | None,
+        limit: int,
+        updated_since: datetime | None = None,
+    ) -> list[Record]:
+        conditions: list[str] = ["_id > ?"]
+        params: list[Any] = [after or ""]
+        if updated_since is not None:
+            conditions.append("_updated_at >= ?")
+            params.append(rows_.micros(updated_since))
+        sql = (
+            f"SELECT data FROM {rows_.table(data_set)} WHERE {' AND '.join(conditions)} "
+            "ORDER BY _id LIMIT ?"
+        )
+        return [rows_.record(row[0]) for row in self._select(sql, (*params, limit))]
+
     def aggregate(
         self,
         data_set: str,

@@ -1,0 +1,60 @@
+"""Errors of the web UI as pages in its own style, never a stack trace.
+
+Registered on the app after the JSON handlers of ``backdrop.web.errors``,
+which they replace for this app: a person gets a page saying what went wrong
+and what to do, with the same status the APIs would answer.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, render_template
+from werkzeug.exceptions import HTTPException
+
+from backdrop.errors import BackdropError
+
+log = logging.getLogger(__name__)
+
+TITLES = {
+    400: "That request could not be used",
+    403: "Not allowed",
+    404: "Page not found",
+    405: "Method not allowed",
+    409: "Conflict",
+    413: "Too large",
+    500: "Something went wrong",
+    503: "The database is unavailable",
+}
+
+
+def error_page(status: int, message: str, detail: str | None = None) -> tuple[str, int]:
+    title = TITLES.get(status, "Error")
+    return render_template(
+        "error.html", status=status, title=title, message=message, detail=detail
+    ), status
+
+
+def init_app(app: Flask) -> None:
+    @app.errorhandler(BackdropError)
+    def backdrop_error(error: BackdropError):
+        if error.status >= 500:
+            log.warning("%s: %s", type(error).__name__, error.message)
+        return error_page(error.status, error.message, error.detail)
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException):
+        status = error.code or 500
+        message = error.description or error.name
+        if status == 404:
+            message = (
+                "There is no page at this address. Check the link, or start from the "
+                "list of data sets."
+            )
+        page, _ = error_page(status, message)
+        return page, status, {k: v for k, v in error.get_headers() if k.lower() != "content-type"}
+
+    @app.errorhandler(Exception)
+    def unexpected_error(error: Exception):
+        log.exception("Unhandled error")
+        return error_page(500, "The server met an unexpected error; it has been logged.")

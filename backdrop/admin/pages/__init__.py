@@ -1,0 +1,19 @@
+"""The web UI's pages, one blueprint module per area.
+
+``BLUEPRINTS`` is every page module the app registers, in order; a new area
+(e.g. dashboards) is a new module here with its own blueprint, templates
+under ``templates/<area>/`` and one line below.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint
+
+from backdrop.admin.pages import auth, data_set, data_sets, explorer
+
+BLUEPRINTS: tuple[Blueprint, ...] = (
+    auth.blueprint,
+    data_sets.blueprint,
+    data_set.blueprint,
+    explorer.blueprint,
+)
