@@ -64,7 +64,7 @@ def show_command(dashboard_id: str) -> None:
     echo_json(run(_dashboards(read_only=True).fetch, dashboard_id))
 
 
-@dashboards.command("export")
+@dashboards.command("export", short_help="Write dashboards as one JSON file.")
 @click.argument("ids", nargs=-1)
 @click.option(
     "--output", "-o", type=click.File("w"), default="-", help="File to write (default stdout)."
@@ -77,7 +77,7 @@ def export_command(ids: tuple[str, ...], output: Any) -> None:
     click.echo(f"exported {len(bundle['dashboards'])} dashboards", err=True)
 
 
-@dashboards.command("import")
+@dashboards.command("import", short_help="Import dashboards (an export, or Spotlight's JSON).")
 @click.argument("files", nargs=-1, required=True, type=click.File("r"))
 @click.option(
     "--spotlight", "is_spotlight", is_flag=True, help="FILES are Stagecraft/Spotlight dashboards."

@@ -147,6 +147,7 @@ SETTINGS: tuple[Setting, ...] = (
         0.60,
         _fraction,
         "Eviction stops once usage is at most this fraction of the quota.",
+    ),
     # --- the admin app (web UI, SPEC 10) ---
     Setting(
         "secret_key",
