@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from flask import Blueprint
 
-from backdrop.admin.pages import auth, data_set, data_sets, explorer
+from backdrop.admin.pages import auth, dashboards, data_set, data_sets, explorer
 
 BLUEPRINTS: tuple[Blueprint, ...] = (
     auth.blueprint,
     data_sets.blueprint,
     data_set.blueprint,
     explorer.blueprint,
+    dashboards.blueprint,
 )
