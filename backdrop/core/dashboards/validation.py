@@ -78,7 +78,12 @@ def _schema_messages(body: Any) -> list[str]:
     return messages
 
 
+RATE_NEEDS = "a rate tile needs options numerator_matcher, denominator_matcher, matching_attribute"
+
+
 def _described(error: jsonschema.ValidationError) -> str:
+    if "then" in error.schema_path:  # the rule of rate tiles
+        return f"{error.message} ({RATE_NEEDS})"
     if error.validator == "enum":
         allowed = ", ".join(json.dumps(v) for v in error.validator_value)
         return f"{json.dumps(error.instance)} is not allowed; use one of {allowed}"

@@ -82,8 +82,17 @@ def test_a_valid_dashboard_gets_its_defaults(registry):
             "tiles[0].query.filter_by: {'a': 1} is not valid under any of the given schemas",
         ),
         (
+            {
+                "title": "t",
+                "tiles": [{**TILE, "chart": "rate", "options": {"numerator_matcher": "a"}}],
+            },
+            "tiles[0].options: 'denominator_matcher' is a required property (a rate tile needs "
+            "options numerator_matcher, denominator_matcher, matching_attribute)",
+        ),
+        (
             {"title": "t", "tiles": [{**TILE, "chart": "rate"}]},
-            "tiles[0]: 'options' is a required property",
+            "tiles[0]: 'options' is a required property (a rate tile needs options "
+            "numerator_matcher, denominator_matcher, matching_attribute)",
         ),
         (
             {"title": "t", "tiles": [{**TILE, "published": True}]},
