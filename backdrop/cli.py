@@ -33,6 +33,7 @@ from backdrop.dashboards_cli import dashboards
 from backdrop.errors import BackdropError
 from backdrop.migrate import migrate
 from backdrop.transformers.cli import transforms
+from backdrop.transformers.sources_cli import sources
 
 PORTS = {"read": 3038, "write": 3039, "admin": 3040}
 
@@ -262,4 +263,5 @@ def import_(file) -> None:
 
 main.add_command(dashboards)  # `backdrop dashboards …` (SPEC 11), backdrop/dashboards_cli.py
 main.add_command(transforms)  # `backdrop transforms …` (SPEC 6), backdrop/transformers/cli.py
+main.add_command(sources)  # `backdrop sources …` (SPEC 12), backdrop/transformers/sources_cli.py
 main.add_command(migrate)  # `backdrop migrate`, backdrop/migrate.py
