@@ -20,6 +20,7 @@ import time
 from typing import Any
 
 from backdrop.core import messages
+from backdrop.core.sources.store import Sources
 from backdrop.core.storage.base import JSONObject, StorageEngine
 from backdrop.errors import Conflict, NotFound, VersionConflict
 
@@ -117,12 +118,16 @@ class Catalog:
             self.documents.delete(ADDRESS, _address(*old))
 
     def delete(self, name: str) -> bool:
-        """Remove the config, its address, its transforms and all its records."""
+        """Remove the config, its address, its transforms, its sources (with
+        their runs) and all its records."""
         current = self.documents.get(DATA_SET, name)
         if current is None:
             return False
         for transform in self.documents.list(TRANSFORM, {"data_set": name}):
             self.documents.delete(TRANSFORM, transform.id)
+        sources = Sources(self.engine)
+        for source in sources.list(name):
+            sources.remove(source.id)
         self.engine.records.drop(name)
         self.documents.delete(DATA_SET, name)
         self._release(name, current.body["data_group"], current.body["data_type"])
