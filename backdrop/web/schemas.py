@@ -66,6 +66,9 @@ SCHEMAS: dict[str, Any] = {
     },
     "EmptyList": {"type": "array", "maxItems": 0, "description": "exactly []"},
     "Records": {"oneOf": [ref("Record"), {"type": "array", "items": ref("Record")}]},
+    "FileUpload": obj(
+        ("file",), file={"type": "string", "format": "binary", "description": "the file"}
+    ),
     "Range": obj(
         ("_start_at",),
         _start_at={**STRING, "description": "ISO 8601"},
