@@ -4,31 +4,56 @@ WAL mode lets readers run beside one writer; every write takes the write lock
 up front (``BEGIN IMMEDIATE``) and waits up to the busy timeout for it, so
 gunicorn workers of both apps can share a file. Nothing is opened before the
 first statement, so apps can build their engine before gunicorn forks.
+
+Given a ``timeout`` (the web apps pass BACKDROP_DATABASE_TIMEOUT), every wait
+is bounded by it: the busy timeout for the write lock, and a progress-handler
+deadline that interrupts a statement running longer; both end in a 503
+saying which. Without one (CLI, worker) the busy timeout is 30 s and
+statements run to their end. The file's
+identity (device, inode) is noted when this process first opens it; every
+statement that finds the file gone or replaced is refused with a 503 and an
+error log line: commits would land in an unlinked file that no other process
+(and no restart) would ever see, and reads would disagree between threads.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
 from backdrop.errors import StorageUnavailable
 
-BUSY_TIMEOUT_SECONDS: float = 30
+log = logging.getLogger(__name__)
+
+BUSY_TIMEOUT_SECONDS: float = 30  # with no timeout given (CLI, worker)
+_PROGRESS_STEPS = 10_000  # SQLite VM steps between two deadline checks (~1 ms)
 
 # OperationalError texts that mean "the database cannot be used right now"
-# rather than a bug in a statement: those become 503s that clients retry.
+# rather than a bug in a statement: those become 503s that clients retry,
+# each with what it was.
 _UNAVAILABLE = (
-    "unable to open",
-    "database is locked",
-    "disk i/o error",
-    "readonly database",
-    "not a database",
-    "database or disk is full",
+    ("interrupted", "the query took longer than the database timeout"),
+    ("database is locked", "the database is locked by another writer"),
+    ("database or disk is full", "the disk of the database is full"),
+    ("disk i/o error", "the database file cannot be read or written (disk I/O error)"),
+    ("readonly database", "the database file is read-only"),
+    ("unable to open", "the database file cannot be opened"),
+    ("not a database", "the file is not an SQLite database"),
 )
+
+
+class FileGone(StorageUnavailable):
+    default_message = (
+        "The database file was deleted or replaced while the app was running: "
+        "writes are refused so that none is lost; restart the app"
+    )
+
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS documents (
@@ -59,8 +84,12 @@ def translated() -> Iterator[None]:
         yield
     except sqlite3.DatabaseError as error:
         text = str(error).lower()
-        if any(reason in text for reason in _UNAVAILABLE):
-            raise StorageUnavailable() from error
+        for reason, meaning in _UNAVAILABLE:
+            if reason in text:
+                log.warning("SQLite unavailable: %s (%s)", meaning, error)
+                raise StorageUnavailable(
+                    f"The database is unavailable: {meaning}, please retry later"
+                ) from error
         raise
 
 
@@ -71,8 +100,10 @@ def is_missing_table(error: sqlite3.OperationalError) -> bool:
 class Connections:
     """This process's connections to the file, one per thread."""
 
-    def __init__(self, url: str):
+    def __init__(self, url: str, timeout: float | None = None):
         self.path = path_of(url)
+        self.timeout = timeout  # None: BUSY_TIMEOUT_SECONDS, no statement deadline
+        self._identity: tuple[int, int] | None = None  # (st_dev, st_ino) first opened
         self._local = threading.local()
         self._lock = threading.Lock()
         self._pid = os.getpid()
@@ -110,10 +141,12 @@ class Connections:
             raise StorageUnavailable() from error
         connection = sqlite3.connect(
             self.path,
-            timeout=BUSY_TIMEOUT_SECONDS,
+            timeout=self._seconds(),
             isolation_level=None,
             check_same_thread=False,
         )
+        if self.timeout is not None:
+            connection.set_progress_handler(self._past_deadline, _PROGRESS_STEPS)
         try:
             connection.execute("PRAGMA journal_mode = WAL")
             # FULL: a commit is on disk (WAL fsynced) before the write answers 200,
@@ -129,13 +162,50 @@ class Connections:
         except BaseException:
             connection.close()
             raise
+        identity = self._file_identity()
+        if self._identity is None:
+            self._identity = identity
         return connection
+
+    def _seconds(self) -> float:
+        return BUSY_TIMEOUT_SECONDS if self.timeout is None else self.timeout
+
+    def _past_deadline(self) -> int:
+        """SQLite's progress handler: non-zero interrupts the statement."""
+        deadline = getattr(self._local, "deadline", None)
+        return int(deadline is not None and time.monotonic() > deadline)
+
+    @contextmanager
+    def _bounded(self) -> Iterator[None]:
+        self._local.deadline = time.monotonic() + self._seconds()
+        try:
+            yield
+        finally:
+            self._local.deadline = None
+
+    def _file_identity(self) -> tuple[int, int] | None:
+        try:
+            stat = os.stat(self.path)
+        except FileNotFoundError:
+            return None
+        return stat.st_dev, stat.st_ino
+
+    def check_file(self) -> None:
+        """503 if the file this process opened is no longer the one at its path."""
+        if self._identity is not None and self._file_identity() != self._identity:
+            log.error(
+                "The SQLite file %s was deleted or replaced while the app ran; "
+                "refusing writes until the app is restarted",
+                self.path,
+            )
+            raise FileGone()
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
         """A write transaction holding the write lock from its first statement."""
-        with translated():
+        with translated(), self._bounded():
             connection = self.connection()
+            self.check_file()
             connection.execute("BEGIN IMMEDIATE")
             try:
                 yield connection
@@ -147,8 +217,10 @@ class Connections:
 
     def select(self, sql: str, params: Any = ()) -> list[Any]:
         """The rows of one read statement (a consistent snapshot under WAL)."""
-        with translated():
-            return self.connection().execute(sql, params).fetchall()
+        with translated(), self._bounded():
+            connection = self.connection()
+            self.check_file()
+            return connection.execute(sql, params).fetchall()
 
     def close(self) -> None:
         with self._lock:
