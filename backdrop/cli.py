@@ -30,6 +30,7 @@ from backdrop.command_line import (
 )
 from backdrop.core.data_sets import DataSetConfig, Registry
 from backdrop.errors import BackdropError
+from backdrop.migrate import migrate
 from backdrop.transformers.cli import transforms
 
 PORTS = {"read": 3038, "write": 3039, "admin": 3040}
@@ -259,3 +260,4 @@ def import_(file) -> None:
 
 
 main.add_command(transforms)  # `backdrop transforms …` (SPEC 6), backdrop/transformers/cli.py
+main.add_command(migrate)  # `backdrop migrate`, backdrop/migrate.py

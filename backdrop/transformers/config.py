@@ -84,6 +84,26 @@ def validate(body: Any) -> dict[str, Any]:
     return {"type": body["type"], "query": query, "options": options, "output": output}
 
 
+def output_name(output: dict[str, str]) -> str:
+    """The name a transform's output data set is created with."""
+    return f"{output['data_group']}_{output['data_type']}"
+
+
+def _check_output_name(engine: StorageEngine, output: dict[str, str]) -> None:
+    """An output data set still to be created must have a name the engine can
+    hold (MongoDB bounds "<database>.<collection>"), or every run would fail."""
+    longest = getattr(engine.records, "max_name_bytes", None)
+    name = output_name(output)
+    if longest is None or len(name.encode()) <= longest:
+        return
+    if Registry(engine).find(output["data_group"], output["data_type"]) is None:
+        raise BadRequest(
+            f"The output data set would be named {name[:40]}… ({len(name.encode())} bytes), "
+            f"longer than the {longest} bytes this database can hold: "
+            "use a shorter output data_group or data_type"
+        )
+
+
 def add(engine: StorageEngine, data_set: str, body: Any) -> dict[str, Any]:
     """Check and store a transform of ``data_set``; returns it with its id."""
     config = Registry(engine).get(data_set)
@@ -93,6 +113,7 @@ def add(engine: StorageEngine, data_set: str, body: Any) -> dict[str, Any]:
         config.data_type,
     ):
         raise BadRequest("output must be another data set than the transform's source")
+    _check_output_name(engine, transform["output"])
     transform_id = Catalog(engine).add_transform(data_set, transform)
     audit(
         "transform.add",

@@ -27,6 +27,7 @@ from backdrop.core.records import prepare_records
 from backdrop.core.storage.base import StorageEngine
 from backdrop.errors import Conflict
 from backdrop.transformers import registry, source
+from backdrop.transformers.config import output_name
 
 log = logging.getLogger(__name__)
 
@@ -110,7 +111,7 @@ def output_data_set(data_sets: Registry, source: DataSetConfig, output: dict) ->
     existing = data_sets.find(group, kind)
     if existing is not None:
         return existing
-    body = {"name": f"{group}_{kind}", "data_group": group, "data_type": kind}
+    body = {"name": output_name(output), "data_group": group, "data_type": kind}
     body.update({key: getattr(source, key) for key in INHERITED})
     try:
         config, _token = data_sets.create(body)

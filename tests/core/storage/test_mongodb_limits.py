@@ -22,11 +22,13 @@ from bson.int64 import Int64
 from pymongo.errors import ConfigurationError, ExecutionTimeout, OperationFailure
 
 from backdrop.core.catalog import Catalog
+from backdrop.core.data_sets import Registry
 from backdrop.core.query import Collect, PrefixFilter, Where
 from backdrop.core.storage.mongodb import MongoEngine
 from backdrop.core.storage.mongodb.capping import SIZES
 from backdrop.core.storage.mongodb.failures import UnsupportedServer, translate
 from backdrop.errors import BadRequest, InvalidQuery, StorageUnavailable
+from backdrop.transformers import config as transforms
 from tests.core.storage.contract import UPDATED, config, ids, record
 from tests.mongodb_recording import Call
 
@@ -77,6 +79,18 @@ def test_timeouts_too_large_results_and_old_servers_become_clear_errors():
     assert "4.4" in translate(old).message
 
 
+def test_a_server_older_than_4_4_is_refused_at_the_first_operation(monkeypatch):
+    """A 4.2 server's hello (wire version 8): a clear 500, not a 503 to retry."""
+    engine = MongoEngine(f"mongodb://127.0.0.1:{_closed_port()}/backdrop?timeoutMS=2000")
+    hello = {"maxWireVersion": 8, "setName": "rs0"}
+    monkeypatch.setattr(engine.connection, "server_status", lambda: hello)
+    for operation in (engine.ping, lambda: engine.records.count("visits")):
+        with pytest.raises(UnsupportedServer) as raised:
+            operation()
+        assert raised.value.status == 500 and "older than 4.4" in raised.value.message
+    engine.close()
+
+
 def test_the_recorder_catches_what_mongodb_4_4_would_refuse():
     call = Call("db.visits", "aggregate", ([{"$sort": {"a": 1}}, {"$getField": "x"}],), {})
     assert len(call.problems()) == 2
@@ -92,6 +106,20 @@ def test_a_name_too_long_for_the_namespace_is_a_400_and_stores_nothing(mock_clie
     assert raised.value.status == 400 and "too long" in raised.value.message
     assert Catalog(engine).get(name) is None and Catalog(engine).list() == []
     Catalog(engine).create(config("a" * engine.records.max_name_bytes))
+
+
+def test_a_transform_whose_output_name_would_be_too_long_is_a_400(mock_client):
+    engine = _engine(mock_client)
+    Registry(engine).create({"name": "visits"})
+    body = {"type": "user_satisfaction", "query": {"group_by": ["service"]}}
+    room = engine.records.max_name_bytes - 1  # the output is named "<group>_<type>"
+    fits = {"data_group": "g" * (room - 100), "data_type": "t" * 100}
+    transforms.add(engine, "visits", {**body, "output": fits})
+    too_long = {"data_group": "g" * (room - 99), "data_type": "t" * 100}
+    with pytest.raises(BadRequest) as raised:
+        transforms.add(engine, "visits", {**body, "output": too_long})
+    assert raised.value.status == 400 and "shorter output data_group" in raised.value.message
+    assert len(transforms.list_for(engine, "visits")) == 1
 
 
 def test_a_nul_in_a_prefix_is_a_400(mock_client):

@@ -12,6 +12,7 @@ client the engine writes record by record and sizes records client-side.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from pymongo.errors import ConfigurationError, ConnectionFailure, PyMongoError
@@ -19,6 +20,7 @@ from pymongo.errors import ConfigurationError, ConnectionFailure, PyMongoError
 from backdrop.core.storage.mongodb.connection import Connection
 from backdrop.core.storage.mongodb.documents import MongoDocuments
 from backdrop.core.storage.mongodb.failures import available
+from backdrop.core.storage.mongodb.migrate import migrate
 from backdrop.core.storage.mongodb.records import MongoRecords
 from backdrop.errors import StorageUnavailable
 
@@ -56,3 +58,13 @@ class MongoEngine:
 
     def close(self) -> None:
         self.connection.close()
+
+    def migrate(
+        self,
+        data_sets: Sequence[tuple[str, int | None]],
+        report: Callable[[str], None],
+        *,
+        drop_leftovers: bool = False,
+    ) -> list[str]:
+        """``backdrop migrate``: see ``backdrop.core.storage.mongodb.migrate``."""
+        return migrate(self.connection, data_sets, report, drop_leftovers=drop_leftovers)

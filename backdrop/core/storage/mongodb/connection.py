@@ -61,7 +61,11 @@ class Connection:
         Under a time limit pymongo waits the whole limit for a server, ignoring
         serverSelectionTimeoutMS; so when no server is known (at start, in an
         outage) a ping first finds one within that shorter wait."""
-        if self.timeout is None or self.stand_in:
+        if self.stand_in:
+            yield
+            return
+        if self.timeout is None:
+            self.supports_transactions()
             yield
             return
         client = self.client()
@@ -69,6 +73,7 @@ class Connection:
             with pymongo.timeout(client.options.server_selection_timeout):
                 client.admin.command("ping", read_preference=ReadPreference.NEAREST)
         with pymongo.timeout(self.timeout):
+            self.supports_transactions()  # learnt once per process: refuses old servers
             yield
 
     def client(self) -> Any:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any, Concatenate, ParamSpec, Protocol, TypeVar
 
 from pymongo.errors import (
@@ -81,18 +82,25 @@ def translate(error: PyMongoError) -> Exception:
     return error
 
 
+@contextmanager
+def translated() -> Iterator[None]:
+    """pymongo's errors raised inside as Backdrop's, where one fits."""
+    try:
+        yield
+    except PyMongoError as error:
+        backdrop_error = translate(error)
+        if backdrop_error is error:
+            raise
+        raise backdrop_error from error
+
+
 def available(method: Callable[Concatenate[S, P], T]) -> Callable[Concatenate[S, P], T]:
-    """Run a store method, its pymongo errors translated; pymongo reconnects by itself."""
+    """Run a store method within its time limit, its pymongo errors translated;
+    pymongo reconnects by itself."""
 
     @functools.wraps(method)
     def wrapper(self: S, *args: P.args, **kwargs: P.kwargs) -> T:
-        try:
-            with self.connection.limit():
-                return method(self, *args, **kwargs)
-        except PyMongoError as error:
-            translated = translate(error)
-            if translated is error:
-                raise
-            raise translated from error
+        with translated(), self.connection.limit():
+            return method(self, *args, **kwargs)
 
     return wrapper

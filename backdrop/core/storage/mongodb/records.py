@@ -22,7 +22,7 @@ from backdrop.core.periods import PERIOD_KEYS
 from backdrop.core.query import Collect, Sort, Where
 from backdrop.core.storage.base import Record, Row
 from backdrop.core.storage.mongodb import pipeline
-from backdrop.core.storage.mongodb.capping import Capping, Counter, size_of
+from backdrop.core.storage.mongodb.capping import SIZES, Capping, Counter, size_of
 from backdrop.core.storage.mongodb.connection import Connection
 from backdrop.core.storage.mongodb.failures import available
 from backdrop.core.storage.mongodb.values import as_record, encode, plain, without_period_keys
@@ -42,7 +42,7 @@ INDEXES = [
 ]
 
 
-def _created(database: Database[Any], name: str) -> bool:
+def create_collection(database: Database[Any], name: str) -> bool:
     """Create the collection; False if it exists (written to again since the drop)."""
     try:
         database.create_collection(name)
@@ -94,7 +94,7 @@ class MongoRecords:
             database.drop_collection(data_set)
             Counter(database, data_set, None).forget()
             self.connection.prepared.discard(data_set)
-            if _created(database, data_set):
+            if create_collection(database, data_set):
                 break
         else:
             raise StorageUnavailable(
@@ -102,6 +102,7 @@ class MongoRecords:
                 "please retry later"
             )
         self._collection(data_set)
+        create_collection(database, SIZES)  # so that no transaction has to create it
 
     @available
     def drop(self, data_set: str) -> None:
@@ -127,6 +128,9 @@ class MongoRecords:
         ordered bulk write stops at the first failure, so a failed batch may
         leave its leading records stored; since a retry replaces them by
         ``_id``, retrying the batch converges without duplicates.
+
+        A capped save keeps the data set's byte counter in the same
+        transaction (``capping``); an uncapped one drops it.
         """
         if not records and not replace:
             return
