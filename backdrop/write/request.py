@@ -21,7 +21,7 @@ from typing import Any
 
 import orjson
 from flask import request
-from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.exceptions import ClientDisconnected, RequestEntityTooLarge
 
 from backdrop.errors import BackdropError, BadRequest, PayloadTooLarge
 
@@ -29,6 +29,13 @@ from backdrop.errors import BackdropError, BadRequest, PayloadTooLarge
 class UnsupportedEncoding(BackdropError):
     status = 415
     default_message = "Unsupported Content-Encoding: only gzip is accepted"
+
+
+class RequestTimeout(BackdropError):
+    status = 408
+    default_message = (
+        "The request body stopped arriving: each part must arrive within 10 s (backdrop/serving.py)"
+    )
 
 
 def _too_large(limit: int, what: str = "Request body") -> PayloadTooLarge:
@@ -77,6 +84,10 @@ def _read_at_most(limit: int) -> bytes:
                 raise _too_large(limit)
     except RequestEntityTooLarge:  # werkzeug's own guard (MAX_CONTENT_LENGTH) got there first
         raise _too_large(limit) from None
+    except ClientDisconnected as error:  # werkzeug's word for a short or stalled body
+        if isinstance(error.__cause__ or error.__context__, TimeoutError):
+            raise RequestTimeout() from None  # the serving model's read deadline
+        raise BadRequest("The request body ended before the length it announced") from None
     return bytes(data)
 
 
