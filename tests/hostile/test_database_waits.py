@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import secrets
 import sqlite3
+import threading
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -129,3 +130,26 @@ def test_a_postgresql_limit_is_a_400_not_cannot_reach(postgres_database_url):
     finally:
         engine.records.drop("limits")
         engine.close()
+
+
+def test_a_saturated_pool_says_busy_not_cannot_reach(postgres_database_url):
+    engine = PostgresEngine(postgres_database_url, max_size=1, timeout=5)
+    held = threading.Event()
+    release = threading.Event()
+
+    def hold() -> None:
+        with engine._connections.connection():
+            held.set()
+            release.wait(10)
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    try:
+        assert held.wait(10)
+        with pytest.raises(StorageUnavailable, match="The database is busy: all 1 PostgreSQL"):
+            engine.ping()
+    finally:
+        release.set()
+        holder.join()
+    engine.ping()
+    engine.close()

@@ -116,6 +116,7 @@ class Connections:
     def connection(self) -> Iterator[psycopg.Connection[Any]]:
         """A pooled connection in a transaction (committed on success)."""
         deadline = Deadline(self.timeout)
+        pool: ConnectionPool | None = None
         try:
             pool = self._get_pool()
             if not self._verified:
@@ -124,6 +125,12 @@ class Connections:
                 deadline.arm(conn)
                 yield conn
         except PoolTimeout as error:
+            if pool is not None and self._all_busy(pool):
+                logger.warning("PostgreSQL at %s: every pooled connection busy", self._host)
+                raise StorageUnavailable(
+                    f"The database is busy: all {self._sizes[1]} PostgreSQL connections of "
+                    "this process are in use, please retry later"
+                ) from error
             self._verified, self._recovering = False, True
             logger.warning("PostgreSQL at %s unavailable: %s", self._host, error)
             raise StorageUnavailable(UNREACHABLE) from error
@@ -133,6 +140,12 @@ class Connections:
                 self._verified, self._recovering = False, True
             logger.warning("PostgreSQL at %s: %s", self._host, error)
             raise translate(error, self.timeout, cut) from error
+
+    def _all_busy(self, pool: ConnectionPool) -> bool:
+        """The wait ended because every connection was lent out, not because
+        none could be made (the server is reachable, just saturated)."""
+        stats = pool.get_stats()
+        return stats.get("pool_size", 0) >= self._sizes[1] and not stats.get("pool_available")
 
     def _verify(self, pool: ConnectionPool) -> ConnectionPool:
         """Connect directly once per process, and again after any failure, so an
