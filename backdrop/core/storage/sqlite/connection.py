@@ -10,7 +10,8 @@ is bounded by it: the busy timeout for the write lock, and a progress-handler
 deadline that interrupts a statement running longer; both end in a 503
 saying which. Without one (CLI, worker) the busy timeout is 30 s and
 statements run to their end. The file's
-identity (device, inode) is noted when this process first opens it; every
+file is held open from when the engine is built (or the file is first
+made); every
 statement that finds the file gone or replaced is refused with a 503 and an
 error log line: commits would land in an unlinked file that no other process
 (and no restart) would ever see, and reads would disagree between threads.
@@ -103,7 +104,11 @@ class Connections:
     def __init__(self, url: str, timeout: float | None = None):
         self.path = path_of(url)
         self.timeout = timeout  # None: BUSY_TIMEOUT_SECONDS, no statement deadline
-        self._identity: tuple[int, int] | None = None  # (st_dev, st_ino) first opened
+        # The file as it was when the engine was built (each gunicorn worker
+        # builds its own at boot), else when first opened: held open, so its
+        # inode cannot be reused by a new file at the same path.
+        self._original: Any = None
+        self._remember_file()
         self._local = threading.local()
         self._lock = threading.Lock()
         self._pid = os.getpid()
@@ -162,9 +167,7 @@ class Connections:
         except BaseException:
             connection.close()
             raise
-        identity = self._file_identity()
-        if self._identity is None:
-            self._identity = identity
+        self._remember_file()
         return connection
 
     def _seconds(self) -> float:
@@ -190,9 +193,19 @@ class Connections:
             return None
         return stat.st_dev, stat.st_ino
 
+    def _remember_file(self) -> None:
+        if self._original is None:
+            try:
+                self._original = open(self.path, "rb")  # noqa: SIM115 - held to see its fate
+            except FileNotFoundError:
+                pass
+
     def check_file(self) -> None:
         """503 if the file this process opened is no longer the one at its path."""
-        if self._identity is not None and self._file_identity() != self._identity:
+        if self._original is None:
+            return
+        held = os.fstat(self._original.fileno())
+        if held.st_nlink == 0 or self._file_identity() != (held.st_dev, held.st_ino):
             log.error(
                 "The SQLite file %s was deleted or replaced while the app ran; "
                 "refusing writes until the app is restarted",
