@@ -1,6 +1,7 @@
-"""Gunicorn's access log, with the request id on every line, and one JSON
-object per line when ``BACKDROP_LOG_FORMAT=json`` (the fields of the app's own
-JSON lines, plus method, path, status, bytes and duration).
+"""Gunicorn's logs: the request id on every access line, and under
+``BACKDROP_LOG_FORMAT=json`` one JSON object per line for gunicorn's own lines
+too (its error log in the app's JSON format; access lines with the app's
+fields plus method, path, status, bytes and duration).
 
 Query parameters whose name says they hold a secret (``token``, ``key``,
 ``secret``, ``password``, ``auth``…) are logged as ``***``: a client that
@@ -16,6 +17,7 @@ from typing import Any
 import orjson
 from gunicorn import glogging  # type: ignore[import-untyped]
 
+from backdrop.logging import JsonFormatter, RequestIdFilter
 from backdrop.settings import Settings
 
 # gunicorn's default ("combined") line, then the id the app put in the response.
@@ -42,8 +44,15 @@ def redact(text: str) -> str:
 
 class AccessLogger(glogging.Logger):
     def __init__(self, cfg: Any):
-        super().__init__(cfg)
         self.json = Settings.from_env().log_format == "json"
+        super().__init__(cfg)
+
+    def setup(self, cfg: Any) -> None:
+        super().setup(cfg)
+        if self.json:
+            for handler in self.error_log.handlers:
+                handler.setFormatter(JsonFormatter())
+                handler.addFilter(RequestIdFilter())
 
     def atoms(self, resp: Any, req: Any, environ: dict, request_time: Any) -> dict:
         atoms = super().atoms(resp, req, environ, request_time)

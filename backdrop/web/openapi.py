@@ -79,6 +79,7 @@ class Operation:
     query: tuple[Parameter, ...] = ()
     body: str | None = None
     auth: str | None = None
+    body_type: str = "application/json"
 
     def render(self, rule: Rule, method: str) -> dict[str, Any]:
         spec: dict[str, Any] = {
@@ -98,7 +99,7 @@ class Operation:
         if self.body:
             spec["requestBody"] = {
                 "required": True,
-                "content": {"application/json": {"schema": ref(self.body)}},
+                "content": {self.body_type: {"schema": ref(self.body)}},
             }
         if self.auth:
             spec["security"] = [{self.auth: []}]
@@ -114,10 +115,13 @@ def operation(
     query: tuple[Parameter, ...] = (),
     body: str | None = None,
     auth: str | None = None,
+    body_type: str = "application/json",
 ) -> Callable[[F], F]:
     """Declare a view's OpenAPI operation; ``responses`` maps each status to a
-    ``Success`` or the name of a shared error response (``"NotFound"``)."""
-    declared = Operation(summary, responses, tag, description, query, body, auth)
+    ``Success`` or the name of a shared error response (``"NotFound"``);
+    ``body`` names a schema of ``backdrop.web.schemas``, sent as ``body_type``
+    (``multipart/form-data`` with ``"FileUpload"`` for uploads)."""
+    declared = Operation(summary, responses, tag, description, query, body, auth, body_type)
     for answer in responses.values():
         if isinstance(answer, str) and answer not in RESPONSES:
             raise ValueError(f"unknown shared response {answer!r}")

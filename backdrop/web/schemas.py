@@ -66,6 +66,9 @@ SCHEMAS: dict[str, Any] = {
     },
     "EmptyList": {"type": "array", "maxItems": 0, "description": "exactly []"},
     "Records": {"oneOf": [ref("Record"), {"type": "array", "items": ref("Record")}]},
+    "FileUpload": obj(
+        ("file",), file={"type": "string", "format": "binary", "description": "the file"}
+    ),
     "Range": obj(
         ("_start_at",),
         _start_at={**STRING, "description": "ISO 8601"},
@@ -105,6 +108,40 @@ SCHEMAS: dict[str, Any] = {
         ),
         "description": "orientation=records: results; orientation=tabular: headers and values",
     },
+    "NewSource": obj(
+        ("url", "format", "schedule"),
+        url={**STRING, "description": "http:// or https://"},
+        format={"enum": ["csv", "xlsx", "json", "jsonl"]},
+        schedule={**STRING, "description": "cron (UTC) such as 0 2 * * *, or every 15m"},
+        records_path={"type": ["string", "null"], "description": "JSON Pointer, format json"},
+        headers={
+            "type": "object",
+            "additionalProperties": STRING,
+            "description": "values env:VAR are read from the worker's environment",
+        },
+        mapping=obj(rename={"type": "object", "additionalProperties": STRING}, drop=STRINGS),
+        mode={"enum": ["append", "replace"]},
+    ),  # fmt: skip
+    "Source": {"allOf": [ref("NewSource"), obj(("id", "data_set"), id=STRING, data_set=NAME)]},
+    "SourceRun": obj(
+        ("id", "source", "status", "started_at"),
+        id=STRING,
+        source=STRING,
+        data_set=NAME,
+        status={"enum": ["ok", "unchanged", "failed"]},
+        started_at=STRING,
+        finished_at=STRING,
+        http_status={"type": ["integer", "null"]},
+        bytes={"type": "integer"},
+        records={"type": "integer"},
+        error={"type": ["string", "null"]},
+    ),
+    "SourcesStatus": obj(
+        ("status", "sources", "message"),
+        status={"enum": ["ok", "not okay"]},
+        sources={"type": ["array", "null"], "items": {"type": "object"}},
+        message=STRING,
+    ),
     "Status": obj(("status", "message"), status=STRING, message=STRING),
     "Freshness": obj(
         ("status", "data_sets", "message"),

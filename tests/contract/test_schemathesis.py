@@ -59,7 +59,8 @@ def apps(tmp_path):
             app.stop()
 
 
-def _run(url: str) -> tuple[int, str]:
+def _run(url: str, workdir: Path) -> tuple[int, str]:
+    """Schemathesis's CLI against ``url``; its run cache goes to ``workdir``."""
     command = [
         str(Path(sys.executable).with_name("schemathesis")),
         "--config-file",
@@ -82,16 +83,18 @@ def _run(url: str) -> tuple[int, str]:
         "--request-timeout",
         "10",
     ]
-    result = subprocess.run(command, capture_output=True, text=True, timeout=300, check=False)
+    result = subprocess.run(
+        command, capture_output=True, text=True, timeout=300, check=False, cwd=workdir
+    )
     return result.returncode, result.stdout + result.stderr
 
 
 @pytest.mark.slow
-def test_generated_requests_get_only_documented_answers(apps, capsys):
+def test_generated_requests_get_only_documented_answers(apps, capsys, tmp_path):
     counts = {}
     # The read app first: the write run deletes the data set sooner or later.
     for name in ("read", "write"):
-        code, output = _run(apps[name].url)
+        code, output = _run(apps[name].url, tmp_path)
         summary = SUMMARY.search(output)
         assert code == 0 and summary, output[-6000:]
         counts[name] = int(summary[1])

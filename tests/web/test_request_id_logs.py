@@ -81,6 +81,8 @@ def test_a_write_is_followed_by_its_request_id(write_app):
     for line in lines:
         assert set(line) >= {"time", "level", "logger", "message", "request_id"}
     assert token not in write_app.log()
+    for line in write_app.log().splitlines():  # gunicorn's own lines are JSON too
+        assert set(json.loads(line)) >= {"time", "level", "logger", "message"}, line
     creation = created.headers["X-Request-Id"]
     creation_lines = _lines_of(write_app, creation, 2)
     assert [line.get("action") for line in creation_lines if line.get("audit")] == [
