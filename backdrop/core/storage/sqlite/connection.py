@@ -241,3 +241,6 @@ class Connections:
             self._generation += 1
         for connection in connections.values():
             connection.close()
+        if self._original is not None:  # the next open holds the file it finds
+            self._original.close()
+            self._original = None
