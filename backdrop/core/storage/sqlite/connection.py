@@ -24,6 +24,7 @@ import os
 import sqlite3
 import threading
 import time
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -107,7 +108,8 @@ class Connections:
         # The file as it was when the engine was built (each gunicorn worker
         # builds its own at boot), else when first opened: held open, so its
         # inode cannot be reused by a new file at the same path.
-        self._original: Any = None
+        self._original: int | None = None  # a descriptor, closed by close() or on collection
+        self._release_original: weakref.finalize[Any, Any] | None = None
         self._remember_file()
         self._local = threading.local()
         self._lock = threading.Lock()
@@ -189,22 +191,23 @@ class Connections:
     def _file_identity(self) -> tuple[int, int] | None:
         try:
             stat = os.stat(self.path)
-        except FileNotFoundError:
+        except OSError:
             return None
         return stat.st_dev, stat.st_ino
 
     def _remember_file(self) -> None:
         if self._original is None:
             try:
-                self._original = open(self.path, "rb")  # noqa: SIM115 - held to see its fate
-            except FileNotFoundError:
-                pass
+                self._original = os.open(self.path, os.O_RDONLY | os.O_CLOEXEC)
+            except OSError:  # not there (yet), or not a file: opening it will say
+                return
+            self._release_original = weakref.finalize(self, os.close, self._original)
 
     def check_file(self) -> None:
         """503 if the file this process opened is no longer the one at its path."""
         if self._original is None:
             return
-        held = os.fstat(self._original.fileno())
+        held = os.fstat(self._original)
         if held.st_nlink == 0 or self._file_identity() != (held.st_dev, held.st_ino):
             log.error(
                 "The SQLite file %s was deleted or replaced while the app ran; "
@@ -241,6 +244,6 @@ class Connections:
             self._generation += 1
         for connection in connections.values():
             connection.close()
-        if self._original is not None:  # the next open holds the file it finds
-            self._original.close()
-            self._original = None
+        if self._release_original is not None:  # the next open holds the file it finds
+            self._release_original()
+            self._original = self._release_original = None
