@@ -32,6 +32,7 @@ from backdrop.core.data_sets import DataSetConfig, Registry
 from backdrop.errors import BackdropError
 from backdrop.migrate import migrate
 from backdrop.transformers.cli import transforms
+from backdrop.transformers.sources_cli import sources
 
 PORTS = {"read": 3038, "write": 3039, "admin": 3040}
 
@@ -260,4 +261,5 @@ def import_(file) -> None:
 
 
 main.add_command(transforms)  # `backdrop transforms …` (SPEC 6), backdrop/transformers/cli.py
+main.add_command(sources)  # `backdrop sources …` (SPEC 12), backdrop/transformers/sources_cli.py
 main.add_command(migrate)  # `backdrop migrate`, backdrop/migrate.py

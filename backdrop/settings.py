@@ -25,6 +25,12 @@ def _positive_int(value: str) -> int:
     return number
 
 
+def _boolean(value: str) -> bool:
+    if value.lower() not in ("true", "false", "1", "0", ""):
+        raise ValueError("must be 'true' or 'false'")
+    return value.lower() in ("true", "1")
+
+
 def _positive_seconds(value: str) -> float:
     number = float(value)
     if not number > 0:
@@ -111,6 +117,42 @@ SETTINGS: tuple[Setting, ...] = (
         "Address of the admin UI, linked from the read and write apps' index (GET /). "
         "Unset: port 3040 on the host the request was sent to.",
     ),
+    # Sources (SPEC 12)
+    Setting(
+        "sources_allow_private",
+        "BACKDROP_SOURCES_ALLOW_PRIVATE",
+        False,
+        _boolean,
+        "true: sources may fetch from private, loopback and link-local addresses.",
+    ),
+    Setting(
+        "sources_max_bytes",
+        "BACKDROP_SOURCES_MAX_BYTES",
+        50 * MIB,
+        _positive_int,
+        "Largest file a source may fetch.",
+    ),
+    Setting(
+        "sources_timeout_seconds",
+        "BACKDROP_SOURCES_TIMEOUT_SECONDS",
+        30,
+        _positive_int,
+        "Connect and read timeout of each source fetch.",
+    ),
+    Setting(
+        "sources_tick_seconds",
+        "BACKDROP_SOURCES_TICK_SECONDS",
+        30,
+        _positive_int,
+        "How often beat asks the worker to start the sources that are due.",
+    ),
+    Setting(
+        "sources_queue",
+        "BACKDROP_SOURCES_QUEUE",
+        "celery",
+        str,
+        "Celery queue beat sends source pulls to (a worker must consume it).",
+    ),
     # --- the admin app (web UI, SPEC 10) ---
     Setting(
         "secret_key",
@@ -173,6 +215,11 @@ class Settings:
     write_url: str | None = None
     log_level: str = "INFO"
     log_format: str = "text"
+    sources_allow_private: bool = False
+    sources_max_bytes: int = 50 * MIB
+    sources_timeout_seconds: int = 30
+    sources_tick_seconds: int = 30
+    sources_queue: str = "celery"
     worker_metrics_port: int | None = None
 
     @classmethod

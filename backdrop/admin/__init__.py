@@ -15,7 +15,7 @@ from flask import Blueprint, Flask, Response, send_from_directory
 
 from backdrop.admin import auth, display, errors, security
 from backdrop.admin.declare import page
-from backdrop.admin.pages import BLUEPRINTS
+from backdrop.admin.pages import BLUEPRINTS, NAVIGATION
 from backdrop.settings import Settings
 from backdrop.transformers.dispatch import make_dispatcher
 from backdrop.web.app import base_app
@@ -36,6 +36,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     security.init_app(app)
     errors.init_app(app)
     display.init_app(app)
+    app.jinja_env.globals["navigation"] = NAVIGATION
     app.before_request(auth.gate)
     app.register_blueprint(assets)
     for blueprint in BLUEPRINTS:

@@ -24,8 +24,9 @@ from backdrop.web.request_id import bind
 
 ACTOR = "web UI (admin)"  # who the audit log says made a change from a page
 OPEN_ENDPOINTS = frozenset(("auth.sign_in", "assets.static"))
-# Shared with the other apps: status, metrics, the API document and its page.
-OPEN_BLUEPRINTS = frozenset(("status", "metrics", "docs"))
+# Shared with the other apps, open and answering JSON errors as there:
+# status, metrics, the API document and its page.
+API_BLUEPRINTS = frozenset(("status", "metrics", "docs"))
 USER = "admin"
 
 
@@ -55,6 +56,7 @@ def sign_in(token: str) -> bool:
     if not (expected and token and secrets.compare_digest(token.encode(), expected.encode())):
         return False
     session.clear()  # a fresh session (and CSRF token) after signing in
+    session.permanent = True  # expires after security.SESSION_LIFETIME
     session["user"] = USER
     session["key"] = _fingerprint(expected)
     return True
@@ -75,7 +77,7 @@ def safe_next(target: str | None) -> str | None:
 def gate() -> Response | None:
     """Before every request: signed-out visitors go to sign in; forms need their
     CSRF token."""
-    if request.endpoint in OPEN_ENDPOINTS or request.blueprint in OPEN_BLUEPRINTS:
+    if request.endpoint in OPEN_ENDPOINTS or request.blueprint in API_BLUEPRINTS:
         security.check_csrf(request)
         return None
     if not signed_in():

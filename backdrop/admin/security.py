@@ -6,7 +6,8 @@
   framing. ``X-Frame-Options: DENY`` and ``nosniff`` go with it.
 - The session is Flask's signed cookie (``HttpOnly``, ``SameSite=Lax``,
   ``Secure`` when the request came over HTTPS), signed with
-  ``BACKDROP_SECRET_KEY`` or the key kept in the database.
+  ``BACKDROP_SECRET_KEY`` or the key kept in the database, and good for 12
+  hours after signing in.
 - Every form carries a CSRF token kept in the session; an unsafe request
   without the matching token is refused with 400 before any view runs.
 """
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import hmac
 import secrets
+from datetime import timedelta
 
 from flask import Flask, Request, Response, request, session
 from flask.sessions import SecureCookieSessionInterface
@@ -35,6 +37,7 @@ POLICY: dict[str, tuple[str, ...]] = {
     "base-uri": ("'none'",),
 }
 CONTENT_SECURITY_POLICY = "; ".join(f"{k} {' '.join(v)}" for k, v in POLICY.items())
+SESSION_LIFETIME = timedelta(hours=12)  # then sign in again; the cookie's signature expires too
 UNSAFE_METHODS = frozenset(("POST", "PUT", "PATCH", "DELETE"))
 CSRF_FIELD = "csrf_token"
 CSRF_MESSAGE = (
@@ -94,6 +97,10 @@ def add_headers(response: Response) -> Response:
 
 def init_app(app: Flask) -> None:
     app.session_interface = SessionInterface()
-    app.config.update(SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax")
+    app.config.update(
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        PERMANENT_SESSION_LIFETIME=SESSION_LIFETIME,
+    )
     app.jinja_env.globals["csrf_token"] = csrf_token
     app.after_request(add_headers)

@@ -1,4 +1,4 @@
-"""The Celery app for ``celery -A backdrop.transformers.worker worker``.
+"""The Celery app for ``celery -A backdrop.transformers.worker worker`` (and ``beat``).
 
 The broker is BACKDROP_BROKER_URL (``amqp://…`` or ``redis://…``). Only the
 ``backdrop`` logger is configured; Celery keeps its own logging and never
@@ -27,7 +27,7 @@ if not settings.broker_url:
 metrics_dir = multiprocess_metrics.prepare() if settings.worker_metrics_port else None
 
 from backdrop import metrics  # noqa: E402 - after the metrics directory is chosen
-from backdrop.transformers import tasks  # noqa: E402
+from backdrop.transformers import source_tasks, tasks  # noqa: E402
 from backdrop.transformers.celery_app import make_celery  # noqa: E402
 
 configure_logging(settings)
@@ -35,6 +35,7 @@ configure_logging(settings)
 logging.getLogger("backdrop").propagate = False
 app = make_celery(settings.broker_url)
 tasks.register(app, settings)
+source_tasks.register(app, settings)  # and beat's schedule: `celery -A … beat`
 
 
 @signals.worker_ready.connect

@@ -154,3 +154,17 @@ def test_changes_from_pages_are_audited_as_the_web_ui(admin, caplog):
     lines = [(r.action, r.actor) for r in caplog.records if getattr(r, "audit", False)]
     assert ("data_set.create", "web UI (admin)") in lines
     assert ("data_set.delete", "web UI (admin)") in lines
+
+
+def test_a_session_expires_after_twelve_hours(client, monkeypatch):
+    from datetime import UTC, datetime, timedelta
+
+    from itsdangerous import TimestampSigner
+
+    SignedIn(client)
+    cookie = client.get_cookie("backdrop_session")
+    assert timedelta(hours=11) < cookie.expires - datetime.now(UTC) <= timedelta(hours=12)
+    # The signature expires too: a cookie kept past its time is refused.
+    later = int((datetime.now(UTC) + timedelta(hours=13)).timestamp())
+    monkeypatch.setattr(TimestampSigner, "get_timestamp", lambda self: later)
+    assert client.get("/data-sets").status_code == 302

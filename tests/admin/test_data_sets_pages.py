@@ -7,6 +7,8 @@ import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from backdrop.web.extension import services
 from tests.admin.conftest import visits
@@ -164,3 +166,36 @@ def test_an_unknown_page_is_a_404_page(admin):
 def test_a_wrong_method_is_a_405_page(admin):
     response = admin.client.delete("/data-sets")
     assert response.status_code == 405 and response.mimetype == "text/html"
+
+
+FORM_TEXT = st.one_of(
+    st.text(max_size=30),
+    st.sampled_from(
+        ["", "0", "-1", "1e3", "on", "null", "[]", '{"type": "object"}', "a,b", "x" * 300]
+    ),
+)
+FIELDS = [
+    "name",
+    "data_group",
+    "data_type",
+    "max_age_expected",
+    "capped_size",
+    "schema",
+    "auto_ids",
+    "upload_format",
+    "upload_filters",
+    "realtime",
+    "published",
+]
+
+
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(form=st.dictionaries(st.sampled_from(FIELDS), FORM_TEXT, max_size=len(FIELDS)))
+def test_no_data_set_form_is_a_server_error(admin, make_data_set, form):
+    if admin.get("/data-sets/fuzzed").status_code == 404:
+        make_data_set("fuzzed")
+    for path in ("/new-data-set", "/data-sets/fuzzed/edit"):
+        response = admin.post(path, form)
+        assert response.status_code in (200, 302, 400, 409), (path, form, response.status_code)

@@ -2,7 +2,8 @@
 
 ``BLUEPRINTS`` is every page module the app registers, in order; a new area
 (e.g. dashboards) is a new module here with its own blueprint, templates
-under ``templates/<area>/`` and one line below.
+under ``templates/<area>/``, one line in ``BLUEPRINTS`` and, for a link in
+the header, one in ``NAVIGATION``.
 """
 
 from __future__ import annotations
@@ -17,3 +18,5 @@ BLUEPRINTS: tuple[Blueprint, ...] = (
     data_set.blueprint,
     explorer.blueprint,
 )
+# The header's links: (label, endpoint), shown when signed in.
+NAVIGATION: tuple[tuple[str, str], ...] = (("Data sets", "data_sets.index"),)

@@ -329,8 +329,10 @@ def test_a_batch_on_a_replica_set_is_one_transaction(recorded):
     assert all(
         command.get("startTransaction") or "txnNumber" in command
         for name, command in recorder.commands
-        if name in ("update", "delete")
+        if name in ("update", "delete", "findAndModify", "aggregate")
     )
+    # the byte counter moved in the same transaction
+    assert "findAndModify" in names
 
 
 def test_mixed_types_sort_as_bson_compares_them(mongo):
