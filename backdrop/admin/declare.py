@@ -20,6 +20,7 @@ MEANINGS = {
     403: "sign-in is switched off (BACKDROP_ADMIN_TOKEN unset)",
     404: "no such data set",
     409: "the form again: that name or address is taken",
+    413: "the file is over the upload limit (BACKDROP_MAX_UPLOAD_BYTES, rows, unzipped size)",
 }
 
 
