@@ -102,7 +102,7 @@ def test_a_changed_file_in_replace_mode_swaps_the_records(stored, server, add_so
     ("reply", "error"),
     [
         (Reply(b"oops", 500), "HTTP 500 from"),
-        (Reply(CSV, delay=2.5), "ReadTimeoutError"),
+        (Reply(CSV, delay=2.5), "timed out: no answer within 1 s"),
         (Reply(b"x" * 1_000_001), "the file is larger than the limit of 1000000 bytes"),
         (Reply(b"_id,count\na,1\nb\n"), "row 3"),
         (Reply(b"_id,bad-key\na,1\n"), "bad-key is not a valid key"),
