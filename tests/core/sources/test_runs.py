@@ -215,3 +215,13 @@ def test_a_tick_that_saw_a_source_due_does_not_run_it_again_once_it_has_run(
     assert run(stored, source, if_due_at=due_at)["status"] == "ok"
     assert run(stored, source, if_due_at=due_at) is None
     assert server.hits["/o.csv"] == 1 and Sources(stored).due(now()) == []
+
+
+def test_rows_without_an_id_get_the_same_id_on_every_run(stored, server, add_source):
+    """A file that grows (append mode) adds only its new rows, as uploads do."""
+    server.routes["/p.csv"] = Reply(b"region,count\nnorth,1\nsouth,2\n")
+    source = add_source(f"{server.url}/p.csv")
+    assert run(stored, source)["records"] == 2
+    server.routes["/p.csv"] = Reply(b"region,count\nnorth,1\nsouth,2\neast,3\n")
+    assert run(stored, source)["status"] == "ok"
+    assert stored.records.count("pulled") == 3
