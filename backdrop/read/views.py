@@ -9,7 +9,7 @@ from backdrop.core.data_sets import DataSetConfig
 from backdrop.core.parameters import READ_PARAMETERS
 from backdrop.core.query_args import parse_query
 from backdrop.errors import NotFound
-from backdrop.read import renderers
+from backdrop.read import raw, renderers
 from backdrop.web import headers
 from backdrop.web.extension import services
 from backdrop.web.openapi import Success, operation
@@ -55,7 +55,10 @@ def query_data_set(config: DataSetConfig | None) -> Response:
     if config is None or not config.queryable:
         raise NotFound("data_set not found")
     query = parse_query(request.args, raw_queries_allowed=config.raw_queries_allowed)
-    rows = reading.execute(services().engine, config.name, query)
-    response = renderers.render(query.format, rows, config.published)
+    if query.is_grouped:
+        rows = reading.execute(services().engine, config.name, query)
+        response = renderers.render(query.format, rows, config.published)
+    else:
+        response = raw.respond(services().engine, config, query)
     response.headers["Cache-Control"] = headers.cache_control(config)
     return response

@@ -23,7 +23,7 @@ from typing import IO, Any
 from urllib.parse import urljoin, urlsplit
 
 import urllib3
-from urllib3.exceptions import HTTPError
+from urllib3.exceptions import HTTPError, TimeoutError
 
 from backdrop.settings import Settings
 
@@ -169,6 +169,8 @@ def fetch(
                 redirect=False,
                 preload_content=False,
             )
+        except TimeoutError:
+            raise FetchFailed(f"{url} timed out: no answer within {limits.timeout:g} s") from None
         except HTTPError as error:
             raise FetchFailed(f"cannot fetch {url}: {type(error).__name__}: {error}") from None
         try:
@@ -184,6 +186,10 @@ def fetch(
                 raise FetchFailed(f"HTTP {response.status} from {url}", response.status)
             try:
                 found.body, found.sha256, found.size = _spool(response, limits, deadline)
+            except TimeoutError:
+                raise FetchFailed(
+                    f"{url} timed out: no data for {limits.timeout:g} s", response.status
+                ) from None
             except HTTPError as error:
                 raise FetchFailed(f"reading {url} failed: {type(error).__name__}", 200) from None
             return found

@@ -26,7 +26,8 @@ from backdrop.core.records import prepare_records
 from backdrop.core.sources.config import ENV_VALUE, SourceConfig
 from backdrop.core.sources.fetch import Address, Fetched, FetchFailed, Limits, fetch
 from backdrop.core.sources.store import Sources, new_id, now
-from backdrop.core.storage.base import JSONObject, StorageEngine
+from backdrop.core.storage.base import JSONObject, Record, StorageEngine
+from backdrop.core.uploads import stable_id
 from backdrop.core.writes import time_range
 from backdrop.errors import BackdropError
 
@@ -68,8 +69,8 @@ def _pointer(document: Any, path: str) -> Any:
     return document
 
 
-def rows(source: SourceConfig, body: IO[bytes], max_bytes: int) -> Iterator[dict[str, Any]]:
-    """The file's records, in file order."""
+def rows(source: SourceConfig, body: IO[bytes], max_bytes: int) -> Iterator[tuple[int, Record]]:
+    """The file's records, in file order, with their row numbers."""
     if source.format == "json" and source.records_path:
         try:
             found = _pointer(orjson.loads(body.read()), source.records_path)
@@ -77,11 +78,11 @@ def rows(source: SourceConfig, body: IO[bytes], max_bytes: int) -> Iterator[dict
             raise RunFailed(f"the file is not valid JSON: {error}") from None
         if not isinstance(found, list) or not all(isinstance(r, dict) for r in found):
             raise RunFailed(f"records_path {source.records_path} is not an array of objects")
-        yield from found
+        yield from enumerate(found, 1)
         return
     options = ParseOptions(max_bytes=max_bytes)
     for row in parse(body, format=source.format, options=options):  # type: ignore[arg-type]
-        yield row.record
+        yield row.number, row.record
 
 
 def mapped(source: SourceConfig, record: dict[str, Any]) -> dict[str, Any]:
@@ -99,7 +100,12 @@ def _store(
 ) -> int:
     assert fetched.body is not None
     try:
-        raw = [mapped(source, record) for record in rows(source, fetched.body, limits.max_bytes)]
+        raw = []
+        for number, record in rows(source, fetched.body, limits.max_bytes):
+            row = mapped(source, record)
+            if "_id" not in row and not config.auto_ids:
+                row["_id"] = stable_id(number, row)  # as uploads: the same row, the same _id
+            raw.append(row)
         records = prepare_records(raw, config, now())
     except BackdropError as error:
         raise RunFailed(error.describe(), fetched.http_status) from None

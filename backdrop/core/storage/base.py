@@ -27,7 +27,7 @@ fields as aware UTC datetimes and *without* the period keys.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Generator, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol, TypeAlias, runtime_checkable
@@ -110,6 +110,13 @@ class RecordStore(Protocol):
         first ascending, last descending. ``limit`` cuts after sorting. The
         record nearest a time is ``find`` with a time bound, a sort and limit 1
         (the sliding rule of ``backdrop.core.reading`` uses it that way)."""
+
+    def scan(
+        self, data_set: str, where: Where, sort: Sort | None = None, limit: int | None = None
+    ) -> Generator[Record, None, None]:
+        """What ``find`` returns, lazily: from a database cursor read in batches,
+        so a large result never sits in memory whole. The caller iterates it to
+        the end or closes it (which releases the cursor)."""
 
     def page(
         self,

@@ -102,7 +102,7 @@ def test_a_changed_file_in_replace_mode_swaps_the_records(stored, server, add_so
     ("reply", "error"),
     [
         (Reply(b"oops", 500), "HTTP 500 from"),
-        (Reply(CSV, delay=2.5), "ReadTimeoutError"),
+        (Reply(CSV, delay=2.5), "timed out: no answer within 1 s"),
         (Reply(b"x" * 1_000_001), "the file is larger than the limit of 1000000 bytes"),
         (Reply(b"_id,count\na,1\nb\n"), "row 3"),
         (Reply(b"_id,bad-key\na,1\n"), "bad-key is not a valid key"),
@@ -215,3 +215,13 @@ def test_a_tick_that_saw_a_source_due_does_not_run_it_again_once_it_has_run(
     assert run(stored, source, if_due_at=due_at)["status"] == "ok"
     assert run(stored, source, if_due_at=due_at) is None
     assert server.hits["/o.csv"] == 1 and Sources(stored).due(now()) == []
+
+
+def test_rows_without_an_id_get_the_same_id_on_every_run(stored, server, add_source):
+    """A file that grows (append mode) adds only its new rows, as uploads do."""
+    server.routes["/p.csv"] = Reply(b"region,count\nnorth,1\nsouth,2\n")
+    source = add_source(f"{server.url}/p.csv")
+    assert run(stored, source)["records"] == 2
+    server.routes["/p.csv"] = Reply(b"region,count\nnorth,1\nsouth,2\neast,3\n")
+    assert run(stored, source)["status"] == "ok"
+    assert stored.records.count("pulled") == 3

@@ -75,3 +75,28 @@ def test_an_unknown_data_set_or_a_cursor_past_the_end_has_no_records(engine):
     engine.records.save(NAME, [record("a")])
     assert engine.records.page(NAME, "a", 10) == []
     assert engine.records.page(NAME, "", 10) == [returned(record("a"))]
+
+
+def test_scan_gives_what_find_gives_in_the_same_order(stored):
+    from backdrop.core.query import Filter, Sort, Where
+
+    for where, sort, limit in [
+        (Where(), None, None),
+        (Where(), Sort("n", descending=True), 7),
+        (Where(filters=(Filter("n", "3"),)), None, None),
+        (Where(), None, 0),
+    ]:
+        assert list(stored.records.scan(NAME, where, sort, limit)) == stored.records.find(
+            NAME, where, sort, limit
+        )
+    assert list(stored.records.scan("never-made", Where())) == []
+
+
+def test_a_scan_closed_half_way_releases_its_cursor(stored):
+    from backdrop.core.query import Where
+
+    for _ in range(30):  # more than a pool's connections: each must come back
+        records = stored.records.scan(NAME, Where())
+        assert next(records)["_id"] == "r000"
+        records.close()
+    assert len(stored.records.find(NAME, Where())) == 25

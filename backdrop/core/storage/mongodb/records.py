@@ -8,6 +8,7 @@ aggregation pipeline (``backdrop.core.storage.mongodb.pipeline``).
 
 from __future__ import annotations
 
+from collections.abc import Generator
 from datetime import datetime
 from typing import Any
 
@@ -15,6 +16,7 @@ from bson.raw_bson import RawBSONDocument
 from pymongo import ASCENDING, DESCENDING, IndexModel, ReplaceOne
 from pymongo.client_session import ClientSession
 from pymongo.collection import Collection
+from pymongo.cursor import Cursor
 from pymongo.database import Database
 from pymongo.errors import CollectionInvalid, OperationFailure
 
@@ -24,13 +26,14 @@ from backdrop.core.storage.base import Record, Row
 from backdrop.core.storage.mongodb import pipeline
 from backdrop.core.storage.mongodb.capping import SIZES, Capping, Counter, size_of
 from backdrop.core.storage.mongodb.connection import Connection
-from backdrop.core.storage.mongodb.failures import available
+from backdrop.core.storage.mongodb.failures import available, translated
 from backdrop.core.storage.mongodb.values import as_record, encode, plain, without_period_keys
 from backdrop.errors import BadRequest, StorageUnavailable
 
 # "<database>.<collection>" may hold 255 bytes, 235 once sharded (MongoDB
 # 4.4+); data-set names keep to the lower figure so any collection can be sharded.
 NAMESPACE_BYTES = 235
+SCAN_BATCH = 1000
 # How often create() drops a collection that a stale write keeps re-creating.
 CREATE_ATTEMPTS = 3
 NAMESPACE_EXISTS = 48
@@ -212,14 +215,11 @@ class MongoRecords:
         )
         return plain(document["_updated_at"]) if document else None
 
-    @available
-    def find(
-        self, data_set: str, where: Where, sort: Sort | None = None, limit: int | None = None
-    ) -> list[Record]:
+    def _cursor(
+        self, data_set: str, where: Where, sort: Sort | None, limit: int | None
+    ) -> Cursor[Any]:
         """MongoDB sorts missing and null alike, below every other value, which
         is the contract's "nulls first ascending, last descending"."""
-        if limit is not None and limit <= 0:
-            return []  # to MongoDB, limit 0 means no limit
         if sort is None:
             order = [("_timestamp", ASCENDING), ("_id", ASCENDING)]
         else:
@@ -232,9 +232,33 @@ class MongoRecords:
             sort=order,
             allow_disk_use=True,
         )
-        if limit is not None:
-            cursor = cursor.limit(limit)
-        return [as_record(document) for document in cursor]
+        return cursor.limit(limit) if limit is not None else cursor
+
+    @available
+    def find(
+        self, data_set: str, where: Where, sort: Sort | None = None, limit: int | None = None
+    ) -> list[Record]:
+        if limit is not None and limit <= 0:
+            return []  # to MongoDB, limit 0 means no limit
+        return [as_record(document) for document in self._cursor(data_set, where, sort, limit)]
+
+    def scan(
+        self, data_set: str, where: Where, sort: Sort | None = None, limit: int | None = None
+    ) -> Generator[Record, None, None]:
+        """The cursor in batches of ``SCAN_BATCH``, each fetch under the time limit."""
+        if limit is not None and limit <= 0:
+            return
+        with translated(), self.connection.limit():
+            cursor = self._cursor(data_set, where, sort, limit).batch_size(SCAN_BATCH)
+        try:
+            while True:
+                with translated(), self.connection.limit():
+                    document = next(cursor, None)
+                if document is None:
+                    return
+                yield as_record(document)
+        finally:
+            cursor.close()
 
     @available
     def page(

@@ -10,7 +10,8 @@ batch either. ``capped_size`` counts the stored size of ``data``
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import uuid
+from collections.abc import Generator, Iterable
 from datetime import UTC, datetime
 from typing import Any, LiteralString
 
@@ -32,6 +33,7 @@ from backdrop.core.storage.postgres.schema import (
 from backdrop.errors import InvalidRecords
 
 RECORDS_LOCK = 0x62647273  # first key of the per-data-set advisory locks ("bdrs")
+SCAN_BATCH = 1000
 
 _UPSERT = sql.SQL(
     "INSERT INTO backdrop_records ({columns}) VALUES ({placeholders}) "
@@ -81,6 +83,24 @@ def _row(data_set: str, record: Record) -> tuple[Any, ...]:
         *(record.get(key) for key in PERIOD_COLUMNS),
         Jsonb(data),
     )
+
+
+def _find_statement(
+    data_set: str, where: Where, sort: Sort | None, limit: int | None
+) -> tuple[sql.Composed, list[Any]]:
+    condition = expressions.where(data_set, where)
+    statement = sql.SQL(
+        "SELECT {columns} FROM backdrop_records WHERE {condition} ORDER BY {order}"
+    ).format(
+        columns=sql.SQL(RETURNED_COLUMNS),
+        condition=condition.joined(" AND "),
+        order=expressions.order(sort),
+    )
+    params = list(condition.params)
+    if limit is not None:
+        statement += sql.SQL(" LIMIT %s")
+        params.append(limit)
+    return statement, params
 
 
 def _lock(conn: psycopg.Connection[Any], data_set: str, *, exclusive: bool) -> None:
@@ -189,21 +209,24 @@ class PostgresRecords:
             row = conn.execute(query, (data_set,)).fetchone()
         return row[0] if row else None
 
+    def scan(
+        self, data_set: str, where: Where, sort: Sort | None = None, limit: int | None = None
+    ) -> Generator[Record, None, None]:
+        """A server-side cursor, fetched ``SCAN_BATCH`` rows at a time."""
+        statement, params = _find_statement(data_set, where, sort, limit)
+        with (
+            self._connections.connection() as conn,
+            conn.cursor(name=f"scan_{uuid.uuid4().hex}") as cursor,
+        ):
+            cursor.itersize = SCAN_BATCH
+            cursor.execute(statement, params)
+            for row in cursor:
+                yield _record(row)
+
     def find(
         self, data_set: str, where: Where, sort: Sort | None = None, limit: int | None = None
     ) -> list[Record]:
-        condition = expressions.where(data_set, where)
-        statement = sql.SQL(
-            "SELECT {columns} FROM backdrop_records WHERE {condition} ORDER BY {order}"
-        ).format(
-            columns=sql.SQL(RETURNED_COLUMNS),
-            condition=condition.joined(" AND "),
-            order=expressions.order(sort),
-        )
-        params = list(condition.params)
-        if limit is not None:
-            statement += sql.SQL(" LIMIT %s")
-            params.append(limit)
+        statement, params = _find_statement(data_set, where, sort, limit)
         with self._connections.connection() as conn:
             rows = conn.execute(statement, params).fetchall()
         return [_record(row) for row in rows]

@@ -10,7 +10,7 @@ creates the table, so records can arrive before or without ``create``.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Generator, Iterable
 from datetime import datetime
 from typing import Any
 
@@ -19,9 +19,11 @@ from backdrop.core.query import Collect, Sort, Where
 from backdrop.core.storage.base import Record, Row
 from backdrop.core.storage.sqlite import rows as rows_
 from backdrop.core.storage.sqlite.aggregate import aggregate
-from backdrop.core.storage.sqlite.connection import Connections, is_missing_table
+from backdrop.core.storage.sqlite.connection import Connections, is_missing_table, translated
 from backdrop.core.storage.sqlite.sql import Params, order_sql, select_sql, where_sql
 from backdrop.errors import InvalidRecords
+
+SCAN_BATCH = 1000
 
 
 def _create_table(connection: sqlite3.Connection, name: str) -> None:
@@ -166,15 +168,43 @@ class SQLiteRecords:
         found = self._select(f"SELECT max(_updated_at) FROM {rows_.table(data_set)}")
         return rows_.moment(found[0][0]) if found and found[0][0] is not None else None
 
-    def find(
-        self, data_set: str, where: Where, sort: Sort | None = None, limit: int | None = None
-    ) -> list[Record]:
+    def _find_sql(
+        self, data_set: str, where: Where, sort: Sort | None, limit: int | None
+    ) -> tuple[str, Any]:
         bind = Params()
         sql = select_sql(rows_.table(data_set), "data", where_sql(where, bind))
         sql += f" ORDER BY {order_sql(sort, bind)}"
         if limit is not None:
             sql += f" LIMIT {bind(limit)}"
-        return [rows_.record(row[0]) for row in self._select(sql, bind.values)]
+        return sql, bind.values
+
+    def find(
+        self, data_set: str, where: Where, sort: Sort | None = None, limit: int | None = None
+    ) -> list[Record]:
+        sql, params = self._find_sql(data_set, where, sort, limit)
+        return [rows_.record(row[0]) for row in self._select(sql, params)]
+
+    def scan(
+        self, data_set: str, where: Where, sort: Sort | None = None, limit: int | None = None
+    ) -> Generator[Record, None, None]:
+        sql, params = self._find_sql(data_set, where, sort, limit)
+        try:
+            with translated():
+                cursor = self.connections.connection().execute(sql, params)
+        except sqlite3.OperationalError as error:
+            if is_missing_table(error):
+                return
+            raise
+        try:
+            while True:
+                with translated():
+                    rows = cursor.fetchmany(SCAN_BATCH)
+                if not rows:
+                    return
+                for row in rows:
+                    yield rows_.record(row[0])
+        finally:
+            cursor.close()
 
     def page(
         self,
