@@ -11,10 +11,11 @@ import pytest
 
 from backdrop.core import writes
 from backdrop.core.data_sets import Registry
+from backdrop.core.dispatch import Dispatcher
 from backdrop.core.storage import open_engine
 from tests.admin.conftest import visits
 from tests.browser.conftest import ADMIN_TOKEN, make_driver, screenshot
-from tests.browser.test_web_ui import NoTransforms, all_css, by_css, sideways_overflow, wait_for
+from tests.browser.test_web_ui import all_css, by_css, sideways_overflow, wait_for
 
 pytestmark = pytest.mark.slow
 
@@ -22,6 +23,13 @@ WEEKLY = (
     "period=week&start_at=2024-01-01T00:00:00Z&end_at=2024-01-22T00:00:00Z"
     "&group_by=channel&collect=count:sum"
 )
+
+
+class NoTransforms(Dispatcher):
+    """The seeded data set has no transforms: nothing to dispatch."""
+
+    def dispatch(self, data_set, start, end):
+        return None
 
 
 @pytest.fixture(scope="module", autouse=True)
