@@ -153,6 +153,35 @@ SETTINGS: tuple[Setting, ...] = (
         str,
         "Celery queue beat sends source pulls to (a worker must consume it).",
     ),
+    # Uploads (SPEC 8)
+    Setting(
+        "max_upload_bytes",
+        "BACKDROP_MAX_UPLOAD_BYTES",
+        50 * MIB,
+        _positive_int,
+        "Largest file accepted by POST /data/<group>/<type>/upload (413 past it).",
+    ),
+    Setting(
+        "max_upload_rows",
+        "BACKDROP_MAX_UPLOAD_ROWS",
+        1_000_000,
+        _positive_int,
+        "Most data rows one uploaded file may hold (413 past it).",
+    ),
+    Setting(
+        "max_upload_unzipped_bytes",
+        "BACKDROP_MAX_UPLOAD_UNZIPPED_BYTES",
+        1024 * MIB,
+        _positive_int,
+        "Largest total an .xlsx may unzip to (a zip bomb is a 413 before it is inflated).",
+    ),
+    Setting(
+        "upload_batch_size",
+        "BACKDROP_UPLOAD_BATCH_SIZE",
+        5000,
+        _positive_int,
+        "Records an upload validates and stores at a time: its memory is bounded by this.",
+    ),
     # --- the admin app (web UI, SPEC 10) ---
     Setting(
         "secret_key",
@@ -210,6 +239,10 @@ class Settings:
     max_batch_records: int = 100_000
     database_timeout: float = 10.0
     admin_url: str | None = None
+    max_upload_bytes: int = 50 * MIB
+    max_upload_rows: int = 1_000_000
+    max_upload_unzipped_bytes: int = 1024 * MIB
+    upload_batch_size: int = 5000
     secret_key: str | None = None
     read_url: str | None = None
     write_url: str | None = None
