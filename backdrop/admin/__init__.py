@@ -21,6 +21,7 @@ from backdrop.transformers.dispatch import make_dispatcher
 from backdrop.web.app import base_app
 
 STATIC = Path(__file__).parent / "static"
+MULTIPART_SLACK = 64 * 1024  # the form's other fields and part headers around the file
 assets = Blueprint("assets", __name__)
 
 
@@ -33,6 +34,9 @@ def static(filename: str) -> Response:
 def create_app(settings: Settings | None = None) -> Flask:
     app = base_app(__name__, settings, make_dispatcher)
     app.config["SESSION_COOKIE_NAME"] = "backdrop_session"
+    # Uploaded files are the largest bodies; werkzeug refuses more (413) before reading it.
+    limit = app.extensions["backdrop"].settings.max_upload_bytes
+    app.config["MAX_CONTENT_LENGTH"] = limit + MULTIPART_SLACK
     security.init_app(app)
     errors.init_app(app)
     display.init_app(app)

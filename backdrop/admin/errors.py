@@ -17,6 +17,7 @@ from werkzeug.exceptions import HTTPException
 from backdrop.admin.auth import API_BLUEPRINTS
 from backdrop.errors import BackdropError
 from backdrop.web.errors import error_response
+from backdrop.web.extension import services
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +61,9 @@ def init_app(app: Flask) -> None:
         status = error.code or 500
         message = error.description or error.name
         headers = {k: v for k, v in error.get_headers() if k.lower() != "content-type"}
+        if status == 413:  # werkzeug's MAX_CONTENT_LENGTH guard, before a view runs
+            limit = services().settings.max_upload_bytes
+            message = f"The file is over the upload limit of {limit:,} bytes"
         if wants_json():
             return error_response(status, {"status": "error", "message": message}, headers)
         if status == 404:

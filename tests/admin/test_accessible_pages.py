@@ -16,6 +16,7 @@ PAGES = [
     "/data-sets/visits",
     "/data-sets/visits/edit",
     "/data-sets/visits/delete",
+    "/data-sets/visits/upload",
     "/data-sets/visits/explore",
     "/data-sets/visits/explore?period=week&duration=3&group_by=channel&collect=count:sum",
     "/data-sets/visits/explore?period=week",

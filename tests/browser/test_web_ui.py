@@ -2,17 +2,14 @@
 set, put records in, explore them as a weekly chart per group, check the sums;
 and the guards: a form without its CSRF token, a page visited signed out.
 
-The tests of this module run in order on one browser session.
+The tests of this module run in order on one browser session; the records
+arrive the way a person would send them, as a CSV through the file input.
 """
 
 from __future__ import annotations
 
 import pytest
 
-from backdrop.core import writes
-from backdrop.core.data_sets import Registry
-from backdrop.core.dispatch import Dispatcher
-from backdrop.core.storage import open_engine
 from tests.admin.conftest import visits
 from tests.browser.conftest import ADMIN_TOKEN, make_driver, screenshot
 
@@ -61,11 +58,6 @@ def sideways_overflow(driver):
     return sticking_out
 
 
-class NoTransforms(Dispatcher):
-    def dispatch(self, data_set, start, end):  # the data set has none
-        return None
-
-
 def test_signed_out_pages_redirect_to_sign_in(browser, admin_app):
     browser.get(f"{admin_app.url}/data-sets")
     assert "/sign-in?next=/data-sets" in browser.current_url
@@ -92,23 +84,43 @@ def test_create_a_data_set(browser, admin_app):
     assert len(token) > 30
     assert "This is the only time the token is shown" in browser.page_source
     screenshot(browser, "token")
+    by_css(browser, "a.button[href='/data-sets/visits']").click()
+    assert by_css(browser, "#record-count").text == "0"
 
 
-def test_records_arrive(browser, admin_app, database_url):
-    engine = open_engine(database_url)
-    config = Registry(engine).get("visits")
-    writes.save(engine, NoTransforms(), config, visits(3))
-    engine.close()
+def test_upload_a_csv_verify_then_confirm(browser, admin_app, tmp_path):
+    path = tmp_path / "visits.csv"
+    lines = ["_timestamp,channel,count"] + [
+        f"{record['_timestamp']},{record['channel']},{record['count']}" for record in visits(3)
+    ]
+    path.write_text("\n".join(lines) + "\n")
+    by_css(browser, "a.button[href$='/upload']").click()
+    by_css(browser, "#file").send_keys(str(path))
+    screenshot(browser, "upload")
+    by_css(browser, "#upload-form button[type=submit]").click()
+    assert wait_for(browser, "#verify-records").text == "42"
+    columns = [c.text for c in all_css(browser, "#columns tbody td:first-child")]
+    assert columns[:3] == ["_timestamp", "channel", "count"]  # then the _id each row gets
+    assert by_css(browser, "#new-columns").text == "_timestamp, channel, count"
+    assert len(all_css(browser, "#sample tbody tr")) == 20
+    screenshot(browser, "verify")
+    assert sideways_overflow(browser) == []
+    by_css(browser, "#confirm-form button[type=submit]").click()
+    assert wait_for(browser, "p.notice").text == "Stored 42 records from visits.csv."
+    assert by_css(browser, "#record-count").text == "42"
+    assert "visits.csv" in by_css(browser, "#uploads").text
+    assert len(all_css(browser, "#records tbody tr")) == 25
+    screenshot(browser, "data-set")
+    assert sideways_overflow(browser) == []
+
+
+def test_the_data_sets_table(browser, admin_app):
     browser.get(f"{admin_app.url}/data-sets")
     row = by_css(browser, "#data-sets tbody tr")
     assert "visits" in row.text and "site/visits" in row.text and "42" in row.text
     assert "in date" in row.text
     screenshot(browser, "data-sets")
     by_css(browser, "#data-sets tbody a").click()
-    assert by_css(browser, "#record-count").text == "42"
-    assert len(all_css(browser, "#records tbody tr")) == 25
-    screenshot(browser, "data-set")
-    assert sideways_overflow(browser) == []
 
 
 def test_explore_weekly_sums_per_channel(browser, admin_app):

@@ -7,6 +7,7 @@ from flask import Blueprint, render_template, request
 
 from backdrop.admin import links
 from backdrop.admin.declare import page
+from backdrop.core import uploads
 from backdrop.core.catalog import Catalog
 from backdrop.core.query import Sort, Where
 from backdrop.errors import BadRequest
@@ -64,6 +65,7 @@ def show(name: str) -> str:
         page=page,
         has_next=len(found) > page * PAGE_SIZE and page < MAX_PAGE,
         transforms=Catalog(backdrop.engine).list_transforms(name),
+        uploads=uploads.history(backdrop.engine, config),
         curl=curl,
         read_url=f"{links.read_url()}/data/{config.data_group}/{config.data_type}",
     )
