@@ -36,14 +36,15 @@ def _transform_runs(url: str) -> dict[tuple[str, str], float]:
 def test_the_worker_serves_its_transform_runs(tmp_path):
     if not reachable(6379):
         pytest.skip("no Redis broker listening on 127.0.0.1:6379")
-    port = free_port()
     env = {
         **os.environ,
         "BACKDROP_BROKER_URL": BROKER,
         "BACKDROP_DATABASE_URL": f"sqlite:///{tmp_path}/w.db",
         "BACKDROP_ADMIN_TOKEN": ADMIN_TOKEN,
-        "BACKDROP_WORKER_METRICS_PORT": str(port),
     }
+    # The app first: a port picked before it starts could be picked again for it.
+    write = start_app("write", env, tmp_path / "write.log", workers=1)
+    port = free_port()
     command = [sys.executable, "-m", "celery", "-A", "backdrop.transformers.worker", "worker"]
     command += ["--concurrency", "2", "--loglevel", "INFO", "--purge", "--without-mingle"]
     command += [
@@ -55,13 +56,16 @@ def test_the_worker_serves_its_transform_runs(tmp_path):
     log = tmp_path / "worker.log"
     with log.open("w") as sink:
         worker = subprocess.Popen(
-            command, env=env, stdout=sink, stderr=subprocess.STDOUT, start_new_session=True
+            command,
+            env={**env, "BACKDROP_WORKER_METRICS_PORT": str(port)},
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
-    env.pop("BACKDROP_WORKER_METRICS_PORT")
-    write = start_app("write", env, tmp_path / "write.log", workers=1)
     try:
         url = f"http://127.0.0.1:{port}/metrics"
         wait_for(lambda: "ready." in log.read_text(), "the worker to start", 60)
+        wait_for(lambda: f":{port}/metrics" in log.read_text(), "the worker's metrics server")
         created = requests.post(
             f"{write.url}/data-sets", json={"name": "counted"}, headers=ADMIN, timeout=10
         )

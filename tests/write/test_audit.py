@@ -98,3 +98,15 @@ def test_no_audit_line_holds_a_token(client, admin, caplog):
     text = "\n".join(f"{r.getMessage()} {vars(r)}" for r in caplog.records)
     for secret in (created["bearer_token"], rotated["bearer_token"], ADMIN_TOKEN):
         assert secret not in text
+
+
+def test_source_changes_are_audited_as_admin(client, admin, audit_lines):
+    client.post("/data-sets", json={"name": "pulled"}, headers=admin)
+    source = {"url": "https://example.org/latest.csv", "format": "csv", "schedule": "0 2 * * *"}
+    added = client.post("/data-sets/pulled/sources", json=source, headers=admin).get_json()
+    client.delete(f"/data-sets/pulled/sources/{added['id']}", headers=admin)
+    lines = [line for line in audit_lines() if line.action.startswith("source.")]
+    assert [(line.action, line.source_id, line.actor) for line in lines] == [
+        ("source.add", added["id"], "admin"),
+        ("source.remove", added["id"], "admin"),
+    ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from backdrop.audit import audit
 from backdrop.core.data_sets import Registry
 from backdrop.core.sources.config import SourceConfig, from_request
 from backdrop.core.sources.store import Sources, new_id, now
@@ -16,6 +17,12 @@ def add(engine: StorageEngine, data_set: str, body: Any) -> SourceConfig:
     Registry(engine).get(data_set)
     config = from_request(body, data_set, new_id(), now().isoformat())
     Sources(engine).add(config)
+    audit(
+        "source.add",
+        f"added source {config.id} to data set {data_set}",
+        data_set=data_set,
+        source_id=config.id,
+    )
     return config
 
 
@@ -36,6 +43,12 @@ def list_for(engine: StorageEngine, data_set: str) -> list[dict[str, Any]]:
 def remove(engine: StorageEngine, data_set: str, source_id: str) -> None:
     of(engine, data_set, source_id)
     Sources(engine).remove(source_id)
+    audit(
+        "source.remove",
+        f"removed source {source_id} of data set {data_set}",
+        data_set=data_set,
+        source_id=source_id,
+    )
 
 
 def failing(engine: StorageEngine) -> list[dict[str, Any]]:
