@@ -36,12 +36,20 @@ _SHORTEST = {
 
 
 def execute(
-    engine: StorageEngine, data_set: str, query: Query, now: datetime | None = None
+    engine: StorageEngine,
+    data_set: str,
+    query: Query,
+    now: datetime | None = None,
+    max_raw: int | None = None,
 ) -> list[dict[str, Any]]:
     """The response rows of ``query`` over the data set named ``data_set``;
-    its time counts in ``backdrop_query_duration_seconds`` by shape."""
+    its time counts in ``backdrop_query_duration_seconds`` by shape. A raw
+    query matching more than ``max_raw`` records is a 400 (the database
+    stops after ``max_raw + 1``), so one response never holds a data set."""
     try:
         with metrics.QUERY_DURATION.labels(shape(query)).time():
+            if max_raw is not None and not query.is_grouped:
+                return _raw(engine, data_set, query, max_raw)
             return _execute(engine, data_set, query, now)
     except InvalidQuery as error:
         if error.message == INVALID_COLLECT and error.detail is None:
@@ -67,6 +75,19 @@ def _numeric_collects(query: Query) -> str:
         f"sum and mean need numbers: {which} met a value that is not a number "
         "(collect it with count or set instead)"
     )
+
+
+def _raw(engine: StorageEngine, data_set: str, query: Query, max_raw: int) -> list[dict[str, Any]]:
+    if query.limit is not None and query.limit <= max_raw:
+        return engine.records.find(data_set, query.where, query.sort_by, query.limit)
+    found = engine.records.find(data_set, query.where, query.sort_by, max_raw + 1)
+    if len(found) > max_raw:
+        raise InvalidQuery(
+            f"This query would return more than {max_raw} records "
+            "(BACKDROP_MAX_RAW_RECORDS): add limit, narrow start_at/end_at or filter_by, "
+            "or read the whole data set page by page from /data/<group>/<type>/records"
+        )
+    return found
 
 
 def _execute(

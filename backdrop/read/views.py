@@ -55,7 +55,8 @@ def query_data_set(config: DataSetConfig | None) -> Response:
     if config is None or not config.queryable:
         raise NotFound("data_set not found")
     query = parse_query(request.args, raw_queries_allowed=config.raw_queries_allowed)
-    rows = reading.execute(services().engine, config.name, query)
+    s = services()
+    rows = reading.execute(s.engine, config.name, query, max_raw=s.settings.max_raw_records)
     response = renderers.render(query.format, rows, config.published)
     response.headers["Cache-Control"] = headers.cache_control(config)
     return response
