@@ -57,6 +57,17 @@ class AppProcess:
     def stop(self) -> None:
         stop(self.process)
 
+    def kill(self) -> None:
+        """SIGKILL the master and its workers at once: a crash, not a shutdown."""
+        children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
+        workers = [int(pid) for pid in children.read_text().split()] if children.exists() else []
+        for pid in (self.process.pid, *workers):
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        self.process.wait(timeout=10)
+
 
 def start_app(
     app: str,
@@ -65,11 +76,13 @@ def start_app(
     *,
     workers: int = 2,
     timeout: float = 30,
+    port: int | None = None,
 ) -> AppProcess:
-    """Start ``backdrop.<app>:create_app()`` under gunicorn on a free port and
-    return once ``/_status`` answers (with any status: a broken database is
-    something a test may want to see)."""
-    port = free_port()
+    """Start ``backdrop.<app>:create_app()`` under gunicorn on a free port (or
+    ``port``, to restart an app where its clients expect it) and return once
+    ``/_status`` answers (with any status: a broken database is something a
+    test may want to see)."""
+    port = port or free_port()
     with log_path.open("wb") as log:
         process = subprocess.Popen(  # noqa: S603 - fixed argv: this interpreter running gunicorn
             [

@@ -106,3 +106,9 @@ def test_every_readme_block_works_as_written(tmp_path):
     assert transform["output"] == {"data_group": "applications", "data_type": "weekly"}
     assert "site-visits\t/data/site/visits" in run.stdout
     assert "transform " in run.stdout
+    upload = next(a for a in answers if "upload" in a)
+    assert upload["upload"]["records"] == 2 and upload["upload"]["filename"] == "sales.csv"
+    assert "pushed 1 records" in run.stdout and "pushed 2 records" in run.stdout
+    assert [line.split() for line in run.stdout.splitlines() if line.startswith("north")] == [
+        ["north", "2", "7"]
+    ]

@@ -3,9 +3,10 @@
 Each view declares its operation with ``@operation(...)`` (summary, query
 parameters, body, responses), or ``@not_an_api(reason)`` for a route left out
 on purpose; ``document(app)`` walks the app's URL map, and the test suite
-fails on any route with neither. Path parameters come from the route itself, and the read
-parameters from ``backdrop.core.parameters``, the table ``query_args``
-validates with: the document cannot drift from what the apps accept.
+fails on any route with neither. Path parameters come from the route itself,
+and the read parameters from ``backdrop.core.parameters``, the table
+``query_args`` validates with: the document cannot drift from what the apps
+accept.
 """
 
 from __future__ import annotations
@@ -125,6 +126,8 @@ def operation(
     for answer in responses.values():
         if isinstance(answer, str) and answer not in RESPONSES:
             raise ValueError(f"unknown shared response {answer!r}")
+    if body is not None and body not in SCHEMAS:
+        raise ValueError(f"unknown body schema {body!r}")
 
     def decorate(view: F) -> F:
         view.openapi = declared  # type: ignore[attr-defined]

@@ -149,11 +149,73 @@ SCHEMAS: dict[str, Any] = {
         data_sets={"type": ["array", "null"], "items": {"type": "object"}},
         message=STRING,
     ),
+    # Dashboards (SPEC 11); GET /dashboards/schema serves the full JSON Schema
+    "NewDashboard": obj(
+        ("title", "tiles"),
+        title=STRING,
+        description=STRING,
+        published={"type": "boolean"},
+        tiles={"type": "array", "items": {"type": "object"}},
+    ),
+    "DashboardSummary": obj(
+        ("id", "title", "updated", "size", "published", "whitelisted", "protected", "version"),
+        id=STRING,
+        title=STRING,
+        updated={**STRING, "description": "ISO 8601"},
+        last_fetched={"type": ["string", "null"], "description": "ISO 8601, coarse (10 min)"},
+        size={"type": "integer", "description": "bytes of its compact JSON"},
+        published={"type": "boolean"},
+        whitelisted={"type": "boolean"},
+        protected={"type": "boolean"},
+        version={"type": "integer"},
+    ),
+    "Dashboard": {
+        "allOf": [
+            ref("DashboardSummary"),
+            obj(("description", "tiles"), description=STRING, tiles={"type": "array"}),
+        ]
+    },
     "Index": obj(
         ("name", "version", "links"),
         name=STRING,
         version=STRING,
         links={"type": "object", "additionalProperties": STRING},
+    ),
+    # Uploads (SPEC 8)
+    "Upload": obj(
+        ("data_set", "uploaded_at", "bytes", "sha256", "records", "uploaded_by"),
+        data_set=NAME,
+        uploaded_at=STRING,
+        filename={"type": ["string", "null"]},
+        sheet={"type": ["string", "null"]},
+        bytes={"type": "integer"},
+        sha256=STRING,
+        records={"type": "integer"},
+        uploaded_by=STRING,
+        start_at={"type": ["string", "null"]},
+        end_at={"type": ["string", "null"]},
+    ),
+    "Uploaded": obj(
+        ("status", "upload"), status={"const": "ok"}, message=STRING, upload=ref("Upload")
+    ),
+    "DryRun": obj(
+        ("status", "records", "columns", "sample", "new_columns", "missing_columns"),
+        status={"const": "ok"},
+        records={"type": "integer"},
+        columns={
+            "type": "array",
+            "items": obj(
+                ("name", "type", "empty"), name=STRING, type=STRING, empty={"type": "integer"}
+            ),
+        },
+        sample={"type": "array", "items": {"type": "object"}},
+        new_columns=STRINGS,
+        missing_columns=STRINGS,
+    ),
+    "Uploads": obj(
+        ("status", "uploads"),
+        status={"const": "ok"},
+        uploads={"type": "array", "items": ref("Upload")},
     ),
 }
 
@@ -179,6 +241,11 @@ RESPONSES: dict[str, Any] = {
     "NotFound": error("no such data set, record or transform"),
     "Conflict": error("the name or data_group/data_type is taken, or changed meanwhile"),
     "PayloadTooLarge": error("the body is over BACKDROP_MAX_BODY_BYTES, also once decompressed"),
+    "FileTooLarge": error(
+        "the file is over BACKDROP_MAX_UPLOAD_BYTES or BACKDROP_MAX_UPLOAD_ROWS, or an .xlsx "
+        "would unzip past BACKDROP_MAX_UPLOAD_UNZIPPED_BYTES"
+    ),
     "UnsupportedEncoding": error("a Content-Encoding other than gzip"),
+    "InsufficientStorage": error("the dashboard quota is full and eviction cannot make room"),
     "Unavailable": error("the database cannot be reached; retry later"),
 }

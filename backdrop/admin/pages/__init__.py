@@ -10,13 +10,17 @@ from __future__ import annotations
 
 from flask import Blueprint
 
-from backdrop.admin.pages import auth, data_set, data_sets, explorer
+from backdrop.admin.pages import auth, dashboards, data_set, data_sets, explorer
 
 BLUEPRINTS: tuple[Blueprint, ...] = (
     auth.blueprint,
     data_sets.blueprint,
     data_set.blueprint,
     explorer.blueprint,
+    dashboards.blueprint,
 )
 # The header's links: (label, endpoint), shown when signed in.
-NAVIGATION: tuple[tuple[str, str], ...] = (("Data sets", "data_sets.index"),)
+NAVIGATION: tuple[tuple[str, str], ...] = (
+    ("Data sets", "data_sets.index"),
+    ("Dashboards", "dashboards.index"),
+)

@@ -1,11 +1,11 @@
-"""Excel workbooks: ``.xlsx`` streamed by openpyxl, legacy ``.xls`` by xlrd.
+"""Excel workbooks: ``.xlsx`` streamed (``xlsx``), legacy ``.xls`` read by xlrd.
 
 An ``.xlsx`` is a zip: before anything is inflated, the sizes its members
 declare are added up and checked against the unzipped limit (Python's zip
 reader never inflates a member past its declared size), so a zip bomb is a
-413, not a full disk or memory. Sheets are read in openpyxl's read-only mode,
-row by row. A ``.xls`` is read whole by xlrd (the format cannot stream; its
-sheets hold at most 65,536 rows), so the byte limit is what bounds it.
+413, not a full disk or memory. Sheets are read row by row. A ``.xls`` is
+read whole by xlrd (the format cannot stream; its sheets hold at most 65,536
+rows), so the byte limit is what bounds it.
 
 Malformed workbooks make these libraries raise almost anything (zip, XML,
 struct, key and value errors); every such error is reported as a bad file.
@@ -18,9 +18,9 @@ from collections.abc import Generator, Iterator
 from contextlib import contextmanager
 from typing import Any, BinaryIO
 
-import openpyxl
 import xlrd
 
+from backdrop.core.files import xlsx
 from backdrop.core.files.errors import BadFile, FileTooLarge
 from backdrop.core.files.tabular import RawRow, Sheet
 from backdrop.errors import BackdropError
@@ -62,25 +62,26 @@ def check_zip(stream: BinaryIO, max_unzipped: int | None) -> None:
     stream.seek(0)
 
 
-def _xlsx_rows(sheet: Any) -> Iterator[RawRow]:
+def _xlsx_rows(rows: Iterator[RawRow]) -> Iterator[RawRow]:
     done = [0]
     with _reading("xlsx", done):
-        for number, cells in enumerate(sheet.iter_rows(values_only=True), start=1):
+        for number, cells in rows:
             done[0] = number
-            yield number, list(cells)
+            yield number, cells
 
 
 def xlsx_sheets(stream: BinaryIO, max_unzipped: int | None) -> Generator[Sheet, None, None]:
-    """The sheets of an ``.xlsx``, each read lazily in read-only mode."""
+    """The sheets of an ``.xlsx``, each read lazily (``backdrop.core.files.xlsx``)."""
     check_zip(stream, max_unzipped)
     with _reading("xlsx"):
-        book = openpyxl.load_workbook(stream, read_only=True, data_only=True)
+        archive = zipfile.ZipFile(stream)
     try:
-        for sheet in book.worksheets:
-            sheet.reset_dimensions()  # some writers declare a wrong size: read what is there
-            yield Sheet(sheet.title, _xlsx_rows(sheet))
+        with _reading("xlsx"):
+            found = list(xlsx.sheets(archive))
+        for sheet in found:
+            yield Sheet(sheet.name, _xlsx_rows(sheet.rows))
     finally:
-        book.close()
+        archive.close()
 
 
 def _xls_cell(cell: Any, datemode: int) -> Any:

@@ -27,7 +27,7 @@ fields as aware UTC datetimes and *without* the period keys.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol, TypeAlias, runtime_checkable
@@ -146,6 +146,23 @@ class RecordStore(Protocol):
         order. ``sum``/``mean`` over a value that is neither a number nor null
         (booleans included) raise ``InvalidQuery("invalid collect function")``.
         Integer sums stay integers."""
+
+
+@runtime_checkable
+class BatchSaving(Protocol):
+    """Optional for a ``RecordStore``: many batches in one transaction.
+
+    File uploads (``backdrop.core.uploads``) use it to store a whole file all
+    or nothing while holding only one batch in memory; on a store without it
+    they store the (already validated) batches one transaction each."""
+
+    def save_batches(
+        self, data_set: str, batches: Iterable[list[Record]], capped_size: int | None = 0
+    ) -> int:
+        """Store every batch the iterable yields in one transaction, durably,
+        replacing by ``_id`` as ``save`` does, capping once at the end; returns
+        the records stored. An exception from the iterable, or any failure,
+        rolls every batch back."""
 
 
 @runtime_checkable

@@ -10,6 +10,7 @@ batch either. ``capped_size`` counts the stored size of ``data``
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any, LiteralString
 
@@ -121,6 +122,27 @@ class PostgresRecords:
                 cursor.executemany(_UPSERT, rows)
             if capped:
                 conn.execute(_CAP, (data_set, data_set, capped_size))
+
+    def save_batches(
+        self, data_set: str, batches: Iterable[list[Record]], capped_size: int | None = 0
+    ) -> int:
+        """``BatchSaving``: every batch in one transaction, under the shared lock
+        (exclusive when capping), each batch upserted in id order."""
+        capped = bool(capped_size and capped_size > 0)
+        stored = 0
+        with self._connections.connection() as conn:
+            _lock(conn, data_set, exclusive=capped)
+            for records in batches:
+                problems = nul.record_problems(records)
+                if problems:
+                    raise InvalidRecords(problems)
+                rows = sorted((_row(data_set, record) for record in records), key=lambda r: r[1])
+                with conn.cursor() as cursor:
+                    cursor.executemany(_UPSERT, rows)
+                stored += len(records)
+            if capped:
+                conn.execute(_CAP, (data_set, data_set, capped_size))
+        return stored
 
     def get(self, data_set: str, record_id: str) -> Record | None:
         if not nul.storable(data_set, record_id):

@@ -10,6 +10,7 @@ creates the table, so records can arrive before or without ``create``.
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
@@ -52,6 +53,20 @@ def _cap(connection: sqlite3.Connection, table: str, capped_size: int) -> None:
         f"ORDER BY _updated_at DESC, rowid DESC) AS newer_bytes FROM {table}"
         f") WHERE newer_bytes > ?)",
         (capped_size,),
+    )
+
+
+def _rows(records: list[Record]) -> list[tuple[Any, ...]]:
+    try:
+        return rows_.rows(records)
+    except TypeError:  # orjson.JSONEncodeError: a value JSON cannot hold
+        raise InvalidRecords(rows_.unstorable(records)) from None
+
+
+def _insert(table: str) -> str:
+    return (
+        f"INSERT OR REPLACE INTO {table} ({', '.join(rows_.COLUMNS)}) "
+        f"VALUES ({', '.join('?' * len(rows_.COLUMNS))})"
     )
 
 
@@ -100,14 +115,8 @@ class SQLiteRecords:
         replace: bool = False,
     ) -> None:
         table = rows_.table(data_set)
-        try:
-            rows = rows_.rows(records)
-        except TypeError:  # orjson.JSONEncodeError: a value JSON cannot hold
-            raise InvalidRecords(rows_.unstorable(records)) from None
-        insert = (
-            f"INSERT OR REPLACE INTO {table} ({', '.join(rows_.COLUMNS)}) "
-            f"VALUES ({', '.join('?' * len(rows_.COLUMNS))})"
-        )
+        rows = _rows(records)
+        insert = _insert(table)
         with self.connections.transaction() as connection:
             try:
                 if replace:
@@ -120,6 +129,23 @@ class SQLiteRecords:
                 connection.executemany(insert, rows)
             if capped_size and capped_size > 0:
                 _cap(connection, table, capped_size)
+
+    def save_batches(
+        self, data_set: str, batches: Iterable[list[Record]], capped_size: int | None = 0
+    ) -> int:
+        """``BatchSaving``: one write transaction for every batch (other writers
+        wait for it, up to the busy timeout)."""
+        table = rows_.table(data_set)
+        insert = _insert(table)
+        stored = 0
+        with self.connections.transaction() as connection:
+            _create_table(connection, data_set)
+            for records in batches:
+                connection.executemany(insert, _rows(records))
+                stored += len(records)
+            if capped_size and capped_size > 0:
+                _cap(connection, table, capped_size)
+        return stored
 
     def get(self, data_set: str, record_id: str) -> Record | None:
         sql = f"SELECT data FROM {rows_.table(data_set)} WHERE _id = ?"
