@@ -110,6 +110,14 @@ SETTINGS: tuple[Setting, ...] = (
         "Most records one write request may carry; past it the write answers 413.",
     ),
     Setting(
+        "max_raw_records",
+        "BACKDROP_MAX_RAW_RECORDS",
+        100_000,
+        _positive_int,
+        "Most records one raw (ungrouped) read may return; past it the read answers 400 "
+        "pointing to limit and the export route.",
+    ),
+    Setting(
         "database_timeout",
         "BACKDROP_DATABASE_TIMEOUT",
         10.0,
@@ -274,6 +282,7 @@ class Settings:
     admin_token: str | None = None
     max_body_bytes: int = 10 * MIB
     max_batch_records: int = 100_000
+    max_raw_records: int = 100_000
     database_timeout: float = 10.0
     admin_url: str | None = None
     max_upload_bytes: int = 50 * MIB

@@ -22,17 +22,29 @@ from backdrop import metrics
 from backdrop.core.data_sets import DataSetConfig
 from backdrop.core.query import Query
 from backdrop.core.storage.base import Record, StorageEngine
+from backdrop.errors import InvalidQuery
 from backdrop.read import renderers
 from backdrop.web.json import dumps
 
 STREAM_AFTER = 1000
 
 
-def respond(engine: StorageEngine, config: DataSetConfig, query: Query) -> Response:
+def respond(engine: StorageEngine, config: DataSetConfig, query: Query, max_raw: int) -> Response:
+    """The raw read's response; a query that could match more than
+    ``max_raw`` records (BACKDROP_MAX_RAW_RECORDS) is a 400 before any body is
+    sent, so one request's work stays bounded."""
     records = engine.records
+    head = min(STREAM_AFTER, max_raw)
     with metrics.QUERY_DURATION.labels("raw").time():
         found = records.scan(config.name, query.where, query.sort_by, query.limit)
-        first = list(islice(found, STREAM_AFTER + 1))
+        first = list(islice(found, head + 1))
+        if len(first) > head and _more_than(engine, config, query, max_raw, len(first)):
+            found.close()
+            raise InvalidQuery(
+                f"This query would return more than {max_raw} records "
+                "(BACKDROP_MAX_RAW_RECORDS): add limit, narrow start_at/end_at or filter_by, "
+                "or read the whole data set page by page from /data/<group>/<type>/records"
+            )
     if len(first) <= STREAM_AFTER:
         return renderers.render(query.format, first, config.published)
     tag = _etag(engine, config)
@@ -47,6 +59,19 @@ def respond(engine: StorageEngine, config: DataSetConfig, query: Query) -> Respo
         response = Response(body, mimetype="application/json")
     response.set_etag(tag)
     return response
+
+
+def _more_than(
+    engine: StorageEngine, config: DataSetConfig, query: Query, max_raw: int, seen: int
+) -> bool:
+    """Whether the query matches more than ``max_raw`` records: the database
+    reads at most ``max_raw + 1`` of them, and none is kept."""
+    if query.limit is not None and query.limit <= max_raw:
+        return False
+    if seen > max_raw:
+        return True
+    counted = engine.records.scan(config.name, query.where, None, max_raw + 1)
+    return sum(1 for _ in counted) > max_raw
 
 
 def _etag(engine: StorageEngine, config: DataSetConfig) -> str:

@@ -55,10 +55,11 @@ def query_data_set(config: DataSetConfig | None) -> Response:
     if config is None or not config.queryable:
         raise NotFound("data_set not found")
     query = parse_query(request.args, raw_queries_allowed=config.raw_queries_allowed)
+    s = services()
     if query.is_grouped:
-        rows = reading.execute(services().engine, config.name, query)
+        rows = reading.execute(s.engine, config.name, query)
         response = renderers.render(query.format, rows, config.published)
     else:
-        response = raw.respond(services().engine, config, query)
+        response = raw.respond(s.engine, config, query, s.settings.max_raw_records)
     response.headers["Cache-Control"] = headers.cache_control(config)
     return response
