@@ -30,6 +30,7 @@ from backdrop.command_line import (
     verbose_logging,
 )
 from backdrop.core.data_sets import DataSetConfig, Registry
+from backdrop.dashboards_cli import dashboards
 from backdrop.errors import BackdropError
 from backdrop.migrate import migrate
 from backdrop.transformers.cli import transforms
@@ -263,6 +264,7 @@ def import_(file) -> None:
 
 main.add_command(push)  # `backdrop push` and `backdrop query` (SPEC 15), backdrop/client_cli.py
 main.add_command(query)
+main.add_command(dashboards)  # `backdrop dashboards …` (SPEC 11), backdrop/dashboards_cli.py
 main.add_command(transforms)  # `backdrop transforms …` (SPEC 6), backdrop/transformers/cli.py
 main.add_command(sources)  # `backdrop sources …` (SPEC 12), backdrop/transformers/sources_cli.py
 main.add_command(migrate)  # `backdrop migrate`, backdrop/migrate.py

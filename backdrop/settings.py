@@ -25,6 +25,13 @@ def _positive_int(value: str) -> int:
     return number
 
 
+def _fraction(value: str) -> float:
+    number = float(value)
+    if not 0 < number <= 1:
+        raise ValueError("must be a number above 0 and at most 1")
+    return number
+
+
 def _boolean(value: str) -> bool:
     if value.lower() not in ("true", "false", "1", "0", ""):
         raise ValueError("must be 'true' or 'false'")
@@ -116,6 +123,36 @@ SETTINGS: tuple[Setting, ...] = (
         _optional,
         "Address of the admin UI, linked from the read and write apps' index (GET /). "
         "Unset: port 3040 on the host the request was sent to.",
+    ),
+    # Dashboards (SPEC 11): storage limits and eviction
+    Setting(
+        "dashboard_max_bytes",
+        "BACKDROP_DASHBOARD_MAX_BYTES",
+        MIB,
+        _positive_int,
+        "Largest dashboard, as compact JSON; a bigger one is refused (413).",
+    ),
+    Setting(
+        "dashboard_quota_bytes",
+        "BACKDROP_DASHBOARD_QUOTA_BYTES",
+        1024 * MIB,
+        _positive_int,
+        "Bytes all dashboards may use together.",
+    ),
+    Setting(
+        "dashboard_eviction_threshold",
+        "BACKDROP_DASHBOARD_EVICTION_THRESHOLD",
+        0.95,
+        _fraction,
+        "A write taking usage past this fraction of the quota evicts the least recently "
+        "used dashboards that are neither whitelisted nor protected.",
+    ),
+    Setting(
+        "dashboard_target_utilization",
+        "BACKDROP_DASHBOARD_TARGET_UTILIZATION",
+        0.60,
+        _fraction,
+        "Eviction stops once usage is at most this fraction of the quota.",
     ),
     # Sources (SPEC 12)
     Setting(
@@ -243,6 +280,10 @@ class Settings:
     max_upload_rows: int = 1_000_000
     max_upload_unzipped_bytes: int = 1024 * MIB
     upload_batch_size: int = 5000
+    dashboard_max_bytes: int = MIB
+    dashboard_quota_bytes: int = 1024 * MIB
+    dashboard_eviction_threshold: float = 0.95
+    dashboard_target_utilization: float = 0.60
     secret_key: str | None = None
     read_url: str | None = None
     write_url: str | None = None

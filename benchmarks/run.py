@@ -90,6 +90,14 @@ class QueryResult:
     label: str = ""
 
 
+def _keep_export_section(output: Path, text: str) -> str:
+    """The "Export" section is written by ``benchmarks.export``; keep it."""
+    from benchmarks.export import SECTION
+
+    found = SECTION.search(output.read_text()) if output.exists() else None
+    return text.rstrip("\n") + "\n" + found.group(0) if found else text
+
+
 def p50(values: list[float]) -> float:
     return statistics.median(values) if values else float("nan")
 
@@ -719,7 +727,7 @@ def main(argv: list[str] | None = None) -> int:
         if len(args.sizes) >= 2 and not args.no_queries:
             growth.append(_growth_with_history(args, history, work, logs, bench_bin))
     text = report(args, ingest, bulk_rates, queries, growth, datasette_version)
-    args.output.write_text(text)
+    args.output.write_text(_keep_export_section(args.output, text))
     print(f"wrote {args.output}")
     mismatches = [r.case.name for r in (*queries, *growth) if not all(r.same_answer.values())]
     if mismatches:

@@ -13,6 +13,9 @@ class TcpRelay:
     def __init__(self, upstream: tuple[str, int]):
         self.upstream = upstream
         self.port = 0
+        # Blackholed: connections stay open, but nothing is forwarded either
+        # way (a hung server, a dropped route): only a client's own deadline ends a wait.
+        self.blackholed = False
         self._sockets: list[socket.socket] = []
         self._lock = threading.Lock()
         self.start()
@@ -53,11 +56,11 @@ class TcpRelay:
             for source, target in ((client, server), (server, client)):
                 threading.Thread(target=self._pump, args=(source, target), daemon=True).start()
 
-    @staticmethod
-    def _pump(source: socket.socket, target: socket.socket) -> None:
+    def _pump(self, source: socket.socket, target: socket.socket) -> None:
         try:
             while data := source.recv(65536):
-                target.sendall(data)
+                if not self.blackholed:
+                    target.sendall(data)
         except OSError:
             pass
         for sock in (source, target):

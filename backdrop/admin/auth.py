@@ -23,7 +23,8 @@ from backdrop.web.extension import services
 from backdrop.web.request_id import bind
 
 ACTOR = "web UI (admin)"  # who the audit log says made a change from a page
-OPEN_ENDPOINTS = frozenset(("auth.sign_in", "assets.static"))
+# dashboards.show lets a published dashboard be seen signed out, and sends the rest to sign in.
+OPEN_ENDPOINTS = frozenset(("auth.sign_in", "assets.static", "dashboards.show"))
 # Shared with the other apps, open and answering JSON errors as there:
 # status, metrics, the API document and its page.
 API_BLUEPRINTS = frozenset(("status", "metrics", "docs"))

@@ -17,10 +17,12 @@ MEANINGS = {
     302: "a redirect: to sign in when signed out (with next=the page), or to the next page",
     400: "a page saying what was wrong in the form or query (also: a missing CSRF token)",
     401: "the sign-in page again: not the admin token",
-    403: "sign-in is switched off (BACKDROP_ADMIN_TOKEN unset)",
-    404: "no such data set",
+    403: "sign-in is switched off (BACKDROP_ADMIN_TOKEN unset), or the dashboard is protected",
+    404: "no such data set or dashboard",
     409: "the form again: that name or address is taken",
-    413: "the file is over the upload limit (BACKDROP_MAX_UPLOAD_BYTES, rows, unzipped size)",
+    413: "over a limit: the uploaded file (BACKDROP_MAX_UPLOAD_BYTES, rows, unzipped "
+    "size), or the dashboard (BACKDROP_DASHBOARD_MAX_BYTES)",
+    507: "the form again: the dashboard quota is full and nothing can be evicted",
 }
 
 

@@ -20,6 +20,7 @@ import time
 from typing import Any
 
 from backdrop.core import messages
+from backdrop.core.sources.store import Sources
 from backdrop.core.storage.base import JSONObject, StorageEngine
 from backdrop.errors import Conflict, NotFound, VersionConflict
 
@@ -118,14 +119,17 @@ class Catalog:
             self.documents.delete(ADDRESS, _address(*old))
 
     def delete(self, name: str) -> bool:
-        """Remove the config, its address, its transforms, its upload history
-        and all its records."""
+        """Remove the config, its address, its transforms, its upload history,
+        its sources (with their runs) and all its records."""
         current = self.documents.get(DATA_SET, name)
         if current is None:
             return False
         for kind in (TRANSFORM, UPLOAD):  # the data set's own documents go with it
             for document in self.documents.list(kind, {"data_set": name}):
                 self.documents.delete(kind, document.id)
+        sources = Sources(self.engine)
+        for source in sources.list(name):
+            sources.remove(source.id)
         self.engine.records.drop(name)
         self.documents.delete(DATA_SET, name)
         self._release(name, current.body["data_group"], current.body["data_type"])

@@ -127,13 +127,25 @@ def sorted_set(values: Any) -> list[Any]:
     return [value for _, value in sorted({_type_rank(v): v for v in values}.items())]
 
 
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+
+
+def _sum(value: Any) -> Any:
+    """A sum beyond signed 64 bits is a float, on every engine: SQLite redoes
+    the sum as REAL, MongoDB's $sum turns double, PostgreSQL's numeric is
+    converted here (and so is a merge of partials that overflowed)."""
+    if value.__class__ is int and not INT64_MIN <= value <= INT64_MAX:
+        return float(value)
+    return value
+
+
 def _mean(partial: Any) -> float | None:
     total, n = partial
     return None if not n else total / n
 
 
 COLLECT_METHODS: dict[str, CollectMethod] = {
-    "sum": CollectMethod(_add_optional, lambda value: value),
+    "sum": CollectMethod(_add_optional, _sum),
     "count": CollectMethod(lambda a, b: a + b, lambda value: value),
     "set": CollectMethod(lambda a, b: list(a) + list(b), sorted_set),
     "mean": CollectMethod(lambda a, b: [a[0] + b[0], a[1] + b[1]], _mean),

@@ -14,6 +14,11 @@ open again: e.g. a spooled request part).
   upload is recorded in the data set's history (documents of kind
   ``upload``).
 
+For the web UI as for the API: ``from_stream`` (a seekable file and the
+settings' limits → ``Upload``), ``dry_run`` (SPEC 8's verify answer),
+``store`` (with ``uploaded_by``: ``data-set token …`` or the UI user) and
+``history``.
+
 Rows without ``_id`` (and without ``auto_ids``) get one derived from their
 row number and content (``stable_id``), so uploading the same file twice
 stores it once, and ``backdrop push`` can retry a chunk without duplicates.
@@ -25,7 +30,7 @@ import base64
 import hashlib
 import logging
 from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, BinaryIO
@@ -37,11 +42,12 @@ from backdrop.audit import audit
 from backdrop.core.catalog import UPLOAD
 from backdrop.core.data_sets import DataSetConfig
 from backdrop.core.dispatch import Dispatcher
-from backdrop.core.files import ParseOptions, parse
+from backdrop.core.files import ParseOptions, named_format, parse
 from backdrop.core.records import new_id, prepare_record, rules_broken, schema_validator
 from backdrop.core.storage.base import BatchSaving, Record, StorageEngine
-from backdrop.core.upload_columns import Columns
+from backdrop.core.upload_columns import Columns, compared, existing_fields
 from backdrop.errors import BadRequest, InvalidRecords, PayloadTooLarge
+from backdrop.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -86,6 +92,50 @@ class Checked:
         if moment is not None:
             self.start = moment if self.start is None else min(self.start, moment)
             self.end = moment if self.end is None else max(self.end, moment)
+
+
+def from_stream(
+    stream: BinaryIO,
+    filename: str | None,
+    config: DataSetConfig,
+    settings: Settings,
+    *,
+    sheet: str | None = None,
+    format: str | None = None,  # noqa: A002 -- the name callers know
+) -> Upload:
+    """An ``Upload`` of a seekable stream (a spooled request part, a file),
+    with the data set's filters and the upload limits of ``settings``. A
+    name without a known extension is held to the data set's
+    ``upload_format``. The stream stays open between passes."""
+    options = ParseOptions(
+        sheet=sheet or None,
+        filters=tuple(config.upload_filters),
+        max_rows=settings.max_upload_rows,
+        max_bytes=settings.max_upload_bytes,
+        max_unzipped_bytes=settings.max_upload_unzipped_bytes,
+    )
+    declared = format or None
+    if declared is None and named_format(filename) is None:
+        declared = config.upload_format
+
+    @contextmanager
+    def rewound() -> Iterator[BinaryIO]:
+        stream.seek(0)
+        yield stream
+
+    return Upload(rewound, filename or None, options, declared)
+
+
+def dry_run(engine: StorageEngine, config: DataSetConfig, upload: Upload) -> dict[str, Any]:
+    """SPEC 8's dry-run answer: records, columns, sample, new and missing columns."""
+    checked = check(config, upload)
+    return {
+        "status": "ok",
+        "records": checked.records,
+        "columns": checked.columns.described(),
+        "sample": checked.sample,
+        **compared(checked.columns, existing_fields(engine, config.name)),
+    }
 
 
 def _digest(stream: BinaryIO) -> tuple[int, str]:

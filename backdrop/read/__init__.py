@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Flask, Response, request
 
-from backdrop.read import export, freshness, sources_status, views
+from backdrop.read import dashboards, export, freshness, sources_status, views
 from backdrop.settings import Settings
 from backdrop.web import headers, index
 from backdrop.web.app import base_app
@@ -13,6 +13,7 @@ from backdrop.web.app import base_app
 def create_app(settings: Settings | None = None) -> Flask:
     app = base_app(__name__, settings)
     app.register_blueprint(freshness.blueprint)
+    app.register_blueprint(dashboards.blueprint)  # published dashboards (SPEC 11)
     app.register_blueprint(sources_status.blueprint)
     app.register_blueprint(export.blueprint)
     app.register_blueprint(views.blueprint)

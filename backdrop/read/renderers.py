@@ -38,10 +38,18 @@ def csv_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return flat
 
 
+# OWASP's CSV-injection rule: text a spreadsheet would read as a formula.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
 def csv_cell(value: Any) -> str:
-    """A value as text; times ISO 8601 as in JSON, lists and booleans as JSON."""
+    """A value as text; times ISO 8601 as in JSON, lists and booleans as JSON.
+    Text starting like a formula gets a leading ``'`` so a spreadsheet shows
+    it as text instead of running it; numbers (``-5``) are left alone."""
     if value is None:
         return ""
+    if isinstance(value, str):
+        return "'" + value if value.startswith(FORMULA_START) else value
     if isinstance(value, datetime):
         return value.isoformat()
     if isinstance(value, bool | list | dict):

@@ -10,7 +10,7 @@ from flask import Flask
 
 from backdrop.logging import configure_logging
 from backdrop.settings import Settings
-from backdrop.web import docs, metrics, request_id, status
+from backdrop.web import docs, metrics, request_id, security_headers, status
 from backdrop.web.errors import register_error_handlers
 from backdrop.web.extension import DispatcherFactory, init_app
 from backdrop.web.json import OrjsonProvider
@@ -31,6 +31,7 @@ def base_app(
     app.config.update(config)
     app.json = OrjsonProvider(app)
     request_id.init_app(app)  # first, so every other hook's log lines carry the id
+    security_headers.init_app(app)  # registered early: runs after every other hook
     app_name = import_name.rpartition(".")[2]
     metrics.init_app(app, app_name)
     docs.init_app(app, f"Backdrop {app_name} API", sys.modules[import_name].__doc__ or "")

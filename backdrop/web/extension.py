@@ -39,7 +39,7 @@ class Services:
 def init_app(
     app: Flask, settings: Settings, dispatcher_factory: DispatcherFactory | None = None
 ) -> Services:
-    engine = open_engine(settings.database_url)
+    engine = open_engine(settings.database_url, settings.database_timeout)
     services = Services(
         settings=settings,
         engine=engine,

@@ -149,6 +149,32 @@ SCHEMAS: dict[str, Any] = {
         data_sets={"type": ["array", "null"], "items": {"type": "object"}},
         message=STRING,
     ),
+    # Dashboards (SPEC 11); GET /dashboards/schema serves the full JSON Schema
+    "NewDashboard": obj(
+        ("title", "tiles"),
+        title=STRING,
+        description=STRING,
+        published={"type": "boolean"},
+        tiles={"type": "array", "items": {"type": "object"}},
+    ),
+    "DashboardSummary": obj(
+        ("id", "title", "updated", "size", "published", "whitelisted", "protected", "version"),
+        id=STRING,
+        title=STRING,
+        updated={**STRING, "description": "ISO 8601"},
+        last_fetched={"type": ["string", "null"], "description": "ISO 8601, coarse (10 min)"},
+        size={"type": "integer", "description": "bytes of its compact JSON"},
+        published={"type": "boolean"},
+        whitelisted={"type": "boolean"},
+        protected={"type": "boolean"},
+        version={"type": "integer"},
+    ),
+    "Dashboard": {
+        "allOf": [
+            ref("DashboardSummary"),
+            obj(("description", "tiles"), description=STRING, tiles={"type": "array"}),
+        ]
+    },
     "Index": obj(
         ("name", "version", "links"),
         name=STRING,
@@ -220,5 +246,6 @@ RESPONSES: dict[str, Any] = {
         "would unzip past BACKDROP_MAX_UPLOAD_UNZIPPED_BYTES"
     ),
     "UnsupportedEncoding": error("a Content-Encoding other than gzip"),
+    "InsufficientStorage": error("the dashboard quota is full and eviction cannot make room"),
     "Unavailable": error("the database cannot be reached; retry later"),
 }

@@ -65,7 +65,7 @@ def _data_set(data_group: str, data_type: str) -> DataSetConfig:
 
 
 def _body():
-    return read_json(services().settings.max_body_bytes)
+    return read_json(services().settings.max_body_bytes, exact_integers=True)
 
 
 def _save(config: DataSetConfig) -> None:

@@ -8,8 +8,8 @@ more than ``MAX_GZIP_MEMBERS`` of them is refused: no real client sends that.
 
 JSON is parsed by orjson, which reads an integer beyond 64 bits as a float;
 a body with such a long run of digits is re-read by the standard library so
-the exact integer reaches validation, which refuses it (SPEC 3 values are
-signed 64-bit on every engine).
+the exact integer reaches record validation, which refuses it (values are
+signed 64-bit on every engine); other bodies keep orjson's float.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from typing import Any
 
 import orjson
 from flask import request
-from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.exceptions import ClientDisconnected, RequestEntityTooLarge
 
 from backdrop.errors import BackdropError, BadRequest, PayloadTooLarge
 
@@ -29,6 +29,13 @@ from backdrop.errors import BackdropError, BadRequest, PayloadTooLarge
 class UnsupportedEncoding(BackdropError):
     status = 415
     default_message = "Unsupported Content-Encoding: only gzip is accepted"
+
+
+class RequestTimeout(BackdropError):
+    status = 408
+    default_message = (
+        "The request body stopped arriving: each part must arrive within 10 s (backdrop/serving.py)"
+    )
 
 
 def _too_large(limit: int, what: str = "Request body") -> PayloadTooLarge:
@@ -77,6 +84,10 @@ def _read_at_most(limit: int) -> bytes:
                 raise _too_large(limit)
     except RequestEntityTooLarge:  # werkzeug's own guard (MAX_CONTENT_LENGTH) got there first
         raise _too_large(limit) from None
+    except ClientDisconnected as error:  # werkzeug's word for a short or stalled body
+        if isinstance(error.__cause__ or error.__context__, TimeoutError):
+            raise RequestTimeout() from None  # the serving model's read deadline
+        raise BadRequest("The request body ended before the length it announced") from None
     return bytes(data)
 
 
@@ -96,8 +107,10 @@ def read_body(limit: int) -> bytes:
     return data
 
 
-def read_json(limit: int) -> Any:
-    """The request body parsed as JSON, with SPEC 4's messages for bad bodies."""
+def read_json(limit: int, exact_integers: bool = False) -> Any:
+    """The request body parsed as JSON, with SPEC 4's messages for bad bodies.
+    ``exact_integers``: integers beyond 64 bits stay integers (for records,
+    whose validation refuses them) rather than becoming floats."""
     data = read_body(limit)
     if not data:
         raise BadRequest("Expected JSON request body but received zero bytes.")
@@ -105,6 +118,6 @@ def read_json(limit: int) -> Any:
         body = orjson.loads(data)
     except orjson.JSONDecodeError as error:
         raise BadRequest(f"Error parsing JSON: {error}") from None
-    if _LONG_NUMBER.search(data):
+    if exact_integers and _LONG_NUMBER.search(data):
         return json.loads(data)  # exact integers; orjson has checked the syntax
     return body

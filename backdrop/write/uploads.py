@@ -6,19 +6,14 @@ past 500 KB, and both passes of ``backdrop.core.uploads`` read it from there.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-from typing import IO
-
 from flask import Blueprint, jsonify, request
 from werkzeug.datastructures import FileStorage
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from backdrop.core import uploads
 from backdrop.core.data_sets import DataSetConfig
-from backdrop.core.files import FORMATS, ParseOptions, named_format
+from backdrop.core.files import FORMATS
 from backdrop.core.parameters import BOOLEAN, Parameter
-from backdrop.core.upload_columns import compared, existing_fields
 from backdrop.errors import BadRequest, NotFound, PayloadTooLarge
 from backdrop.web.extension import services
 from backdrop.web.openapi import Success, operation
@@ -73,25 +68,14 @@ def _file() -> FileStorage:
 
 
 def _upload(config: DataSetConfig, part: FileStorage) -> uploads.Upload:
-    settings = services().settings
-    options = ParseOptions(
-        sheet=request.args.get("sheet") or None,
-        filters=tuple(config.upload_filters),
-        max_rows=settings.max_upload_rows,
-        max_bytes=settings.max_upload_bytes,
-        max_unzipped_bytes=settings.max_upload_unzipped_bytes,
+    return uploads.from_stream(
+        part.stream,  # type: ignore[arg-type]
+        part.filename,
+        config,
+        services().settings,
+        sheet=request.args.get("sheet"),
+        format=request.args.get("format"),
     )
-    declared = request.args.get("format") or None
-    if declared is None and named_format(part.filename) is None:
-        declared = config.upload_format  # a name without a known extension
-    stream = part.stream
-
-    @contextmanager
-    def rewound() -> Iterator[IO[bytes]]:
-        stream.seek(0)
-        yield stream  # the spooled part stays open for the next pass
-
-    return uploads.Upload(rewound, part.filename or None, options, declared)  # type: ignore[arg-type]
 
 
 @blueprint.post("/data/<data_group>/<data_type>/upload")
@@ -127,17 +111,7 @@ def upload(data_group: str, data_type: str):
     upload = _upload(config, _file())
     s = services()
     if dry_run:
-        checked = uploads.check(config, upload)
-        existing = existing_fields(s.engine, config.name)
-        return jsonify(
-            {
-                "status": "ok",
-                "records": checked.records,
-                "columns": checked.columns.described(),
-                "sample": checked.sample,
-                **compared(checked.columns, existing),
-            }
-        )
+        return jsonify(uploads.dry_run(s.engine, config, upload))
     entry = uploads.store(
         s.engine,
         s.dispatcher,

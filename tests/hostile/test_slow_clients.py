@@ -8,6 +8,8 @@ import time
 import pytest
 import requests
 
+from tests.hostile.conftest import TOKEN, make_data_set
+
 SLOW = 50
 LEGITIMATE = 20
 
@@ -51,3 +53,22 @@ def test_a_client_that_stalls_mid_headers_is_cut_off(start):
         assert sock.recv(1) == b"", "the server still holds a connection stalled for 25 s"
     assert time.monotonic() - began < 15  # HEADER_SECONDS (10 s) and a margin
     sock.close()
+
+
+def test_a_body_that_stops_arriving_is_a_json_408(start):
+    running = start("write")
+    make_data_set(running.url)
+    host, port = running.url.removeprefix("http://").split(":")
+    sock = socket.create_connection((host, int(port)), timeout=30)
+    sock.sendall(
+        b"POST /data/hostile/hostile HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        b"Authorization: Bearer " + TOKEN.encode() + b"\r\nContent-Length: 100\r\n\r\n[{"
+    )
+    began = time.monotonic()
+    answer = b""
+    while chunk := sock.recv(65536):
+        answer += chunk
+    sock.close()
+    assert time.monotonic() - began < 15
+    assert answer.startswith(b"HTTP/1.1 408"), answer[:200]
+    assert b"The request body stopped arriving" in answer

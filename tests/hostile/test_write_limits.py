@@ -123,7 +123,8 @@ def test_a_batch_over_the_record_limit_is_a_413_before_any_validation(tmp_path):
 
 
 def test_the_probe_body_of_3_4_million_empty_records_is_a_quick_413(tmp_path):
-    """10 MB of ``{}``: the default limit (100,000) refuses it within 2 s."""
+    """10 MB of ``{}``: the default limit (100,000) refuses it within 2 s of
+    CPU (CPU time, so other processes on the machine do not change the count)."""
     app = create_app(Settings(database_url=f"sqlite:///{tmp_path}/u.db", admin_token="adm"))
     client = app.test_client()
     created = client.post(
@@ -132,13 +133,13 @@ def test_the_probe_body_of_3_4_million_empty_records_is_a_quick_413(tmp_path):
     auth = {"Authorization": f"Bearer {created.get_json()['bearer_token']}"}
     body = b"[" + b",".join([b"{}"] * 3_400_000) + b"]"
     assert len(body) < 10 * 1024 * 1024
-    began = time.monotonic()
+    began = time.process_time()
     response = client.post(
         "/data/things/things", data=body, headers={**auth, "Content-Type": "application/json"}
     )
     assert response.status_code == 413
     assert "the limit is 100000 records per request" in response.get_json()["message"]
-    assert time.monotonic() - began < 2
+    assert time.process_time() - began < 2
 
 
 def test_half_a_million_empty_gzip_members_are_a_quick_400(tmp_path):
@@ -149,7 +150,7 @@ def test_half_a_million_empty_gzip_members_are_a_quick_400(tmp_path):
     )
     auth = {"Authorization": f"Bearer {created.get_json()['bearer_token']}"}
     body = gzip.compress(b"", mtime=0) * 500_000 + gzip.compress(b"[]", mtime=0)
-    began = time.monotonic()
+    began = time.process_time()
     response = client.post(
         "/data/things/things",
         data=body,
@@ -159,7 +160,7 @@ def test_half_a_million_empty_gzip_members_are_a_quick_400(tmp_path):
     assert response.get_json()["message"] == (
         "Error decompressing gzip body: more than 1000 gzip members"
     )
-    assert time.monotonic() - began < 2
+    assert time.process_time() - began < 2
     few = gzip.compress(b"[", mtime=0) + gzip.compress(orjson.dumps({"count": 1}) + b"]", mtime=0)
     response = client.post(
         "/data/things/things",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import threading
 from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs, urlsplit
 
@@ -171,3 +172,46 @@ def test_closed_data_sets_export_only_with_their_bearer_token(client, data_set):
     assert wrong.json["message"] == "Unauthorized: Invalid bearer token 'nope' for 'closed'"
     right = client.get(URL, headers={"Authorization": "Bearer the-token"})
     assert right.status_code == 200 and right.json["results"][0]["_id"] == "a"
+
+
+@pytest.mark.slow
+def test_walking_100000_records_while_a_writer_adds_more_gives_each_exactly_once(
+    client, app, data_set
+):
+    """A writer in another thread (its own engine on the same file) keeps adding
+    records, before and after the cursor, for the whole walk."""
+    from backdrop.core.storage import open_engine
+
+    config = data_set("walked", data_group="g", data_type="t")
+    records = app.extensions["backdrop"].engine.records
+    now = datetime.now(UTC)
+    for start in range(0, 100_000, 10_000):
+        batch = [{"_id": f"e{n:06}", "num": n} for n in range(start, start + 10_000)]
+        records.save("walked", prepare_records(batch, config, now))
+    writer_engine = open_engine(app.extensions["backdrop"].settings.database_url)
+    stop, written = threading.Event(), []
+
+    def write():
+        step = 0
+        while not stop.is_set():
+            batch = [{"_id": f"a{step:06}"}, {"_id": f"e{step * 7:06}x"}, {"_id": f"z{step:06}"}]
+            writer_engine.records.save("walked", prepare_records(batch, config, datetime.now(UTC)))
+            written.append(step)
+            step += 1
+
+    writer = threading.Thread(target=write)
+    writer.start()
+    seen, url = [], f"{URL}?limit=1000"
+    try:
+        while url:
+            body = client.get(url).json
+            seen.extend(record["_id"] for record in body["results"])
+            url = body["next"]
+    finally:
+        stop.set()
+        writer.join(10)
+        writer_engine.close()
+    assert len(written) > 10  # the writer really wrote during the walk
+    existing = [i for i in seen if i.startswith("e") and not i.endswith("x")]
+    assert existing == [f"e{n:06}" for n in range(100_000)]
+    assert len(seen) == len(set(seen))

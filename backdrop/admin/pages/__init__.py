@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from flask import Blueprint
 
-from backdrop.admin.pages import auth, data_set, data_sets, explorer, upload
+from backdrop.admin.pages import auth, dashboards, data_set, data_sets, explorer, upload
 
 BLUEPRINTS: tuple[Blueprint, ...] = (
     auth.blueprint,
@@ -18,6 +18,10 @@ BLUEPRINTS: tuple[Blueprint, ...] = (
     data_set.blueprint,
     explorer.blueprint,
     upload.blueprint,
+    dashboards.blueprint,
 )
 # The header's links: (label, endpoint), shown when signed in.
-NAVIGATION: tuple[tuple[str, str], ...] = (("Data sets", "data_sets.index"),)
+NAVIGATION: tuple[tuple[str, str], ...] = (
+    ("Data sets", "data_sets.index"),
+    ("Dashboards", "dashboards.index"),
+)

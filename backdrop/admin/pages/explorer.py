@@ -91,6 +91,7 @@ def explore(name: str) -> Response | tuple[str, int]:
         periods=list(PERIODS),
         methods=sorted(COLLECT_METHODS),
         fields=known_fields(name),
+        query_string=query_string,
     )
     return page, 400 if error else 200
 

@@ -16,8 +16,14 @@ ENGINES = {
 }
 
 
-def open_engine(url: str) -> StorageEngine:
-    """The engine for ``url``; it connects lazily, on first use."""
+# Engines whose waits are bounded by ``timeout`` (BACKDROP_DATABASE_TIMEOUT);
+# MongoDB's operations have their own limit (its URL's ?timeoutMS=, 20 s).
+TIMED = ("sqlite", "postgresql", "postgres")
+
+
+def open_engine(url: str, timeout: float | None = None) -> StorageEngine:
+    """The engine for ``url``; it connects lazily, on first use. ``timeout``:
+    seconds any one database wait may last (None: the engine's default)."""
     scheme = urlsplit(url).scheme
     if scheme not in ENGINES:
         raise SettingsError(
@@ -26,5 +32,6 @@ def open_engine(url: str) -> StorageEngine:
         )
     module_name, class_name = ENGINES[scheme].split(":")
     module = __import__(module_name, fromlist=[class_name])
-    engine: StorageEngine = getattr(module, class_name)(url)
+    options = {"timeout": timeout} if timeout is not None and scheme in TIMED else {}
+    engine: StorageEngine = getattr(module, class_name)(url, **options)
     return engine

@@ -163,13 +163,15 @@ def test_a_source_already_running_is_not_started_again(stored, server, add_sourc
     assert run(stored, source)["status"] == "ok"
 
 
-def test_a_source_of_a_deleted_data_set_fails_clearly(stored, server, add_source):
+def test_deleting_a_data_set_removes_its_sources_and_their_runs(stored, server, add_source):
     from backdrop.core.data_sets import Registry
 
+    server.routes["/n.csv"] = Reply(CSV)
     source = add_source(f"{server.url}/n.csv")
+    run(stored, source)
     Registry(stored).delete("pulled")
-    done = run(stored, source)
-    assert done["status"] == "failed" and "no longer exists" in done["error"]
+    assert Sources(stored).list() == [] and Sources(stored).history(source) == []
+    assert stored.documents.list("source_state") == []
 
 
 def test_a_reader_polling_during_a_replace_sees_the_old_or_the_new_records(

@@ -21,8 +21,10 @@ class PostgresEngine:
 
     scheme = "postgresql"
 
-    def __init__(self, url: str, *, min_size: int = 1, max_size: int = 4):
-        self._connections = Connections(url, min_size=min_size, max_size=max_size)
+    def __init__(
+        self, url: str, *, min_size: int = 1, max_size: int = 4, timeout: float | None = None
+    ):
+        self._connections = Connections(url, min_size=min_size, max_size=max_size, timeout=timeout)
         self.records = PostgresRecords(self._connections)
         self.documents = PostgresDocuments(self._connections)
 

@@ -5,7 +5,9 @@ built), with a short connect timeout and a check on each checkout, so a
 restarted server is recovered from without intervention. Failures to reach
 the server become ``StorageUnavailable``; after one, the next call first tries
 a direct connection so an outage answers 503 at once rather than after the
-pool's wait.
+pool's wait. Given a ``timeout`` (the web apps pass BACKDROP_DATABASE_TIMEOUT),
+every statement runs under ``statement_timeout`` and ``lock_timeout`` and
+every wait under a client-side deadline (``failures``).
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import json
 import logging
 import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -24,8 +26,15 @@ from psycopg.conninfo import conninfo_to_dict, make_conninfo
 from psycopg.types.json import set_json_dumps, set_json_loads
 from psycopg_pool import ConnectionPool, PoolTimeout
 
+from backdrop.core.storage.postgres.failures import (
+    UNREACHABLE,
+    Deadline,
+    bounded_check,
+    is_connection_failure,
+    translate,
+)
 from backdrop.core.storage.postgres.schema import SCHEMA, SCHEMA_LOCK
-from backdrop.errors import BadRequest, StorageUnavailable
+from backdrop.errors import StorageUnavailable
 
 logger = logging.getLogger(__name__)
 
@@ -42,18 +51,29 @@ def _dumps(value: Any) -> bytes:
         return json.dumps(value).encode()
 
 
-def _configure(conn: psycopg.Connection[Any]) -> None:
-    """Per new connection: UTC session (``to_jsonb`` of times) and orjson codecs."""
-    set_json_dumps(_dumps, conn)
-    set_json_loads(orjson.loads, conn)
-    conn.execute("SET TIME ZONE 'UTC'")
-    conn.commit()
+def _configurer(timeout: float | None) -> Callable[[psycopg.Connection[Any]], None]:
+    def configure(conn: psycopg.Connection[Any]) -> None:
+        """Per new connection: UTC session (``to_jsonb`` of times), orjson codecs
+        and the time limits."""
+        set_json_dumps(_dumps, conn)
+        set_json_loads(orjson.loads, conn)
+        conn.execute("SET TIME ZONE 'UTC'")
+        if timeout is not None:
+            milliseconds = max(1, int(timeout * 1000))
+            conn.execute(f"SET statement_timeout = {milliseconds}")
+            conn.execute(f"SET lock_timeout = {milliseconds}")
+        conn.commit()
+
+    return configure
 
 
 class Connections:
     """This process's pool on one database, shared by the records and documents."""
 
-    def __init__(self, url: str, *, min_size: int = 1, max_size: int = 4):
+    def __init__(
+        self, url: str, *, min_size: int = 1, max_size: int = 4, timeout: float | None = None
+    ):
+        self.timeout = timeout
         params = conninfo_to_dict(url)
         params.setdefault("connect_timeout", CONNECT_TIMEOUT)
         params.setdefault("application_name", "backdrop")
@@ -83,8 +103,8 @@ class Connections:
                     max_size=self._sizes[1],
                     timeout=POOL_TIMEOUT,
                     reconnect_timeout=60.0,
-                    configure=_configure,
-                    check=ConnectionPool.check_connection,
+                    configure=_configurer(self.timeout),
+                    check=bounded_check(self.timeout),
                     name="backdrop",
                     open=False,
                 )
@@ -95,29 +115,45 @@ class Connections:
     @contextmanager
     def connection(self) -> Iterator[psycopg.Connection[Any]]:
         """A pooled connection in a transaction (committed on success)."""
+        deadline = Deadline(self.timeout)
+        pool: ConnectionPool | None = None
         try:
             pool = self._get_pool()
             if not self._verified:
                 pool = self._verify(pool)
-            with pool.connection() as conn:
+            with deadline, pool.connection() as conn:  # the commit is under the deadline too
+                deadline.arm(conn)
                 yield conn
-        except psycopg.DataError as error:
-            # A value PostgreSQL cannot hold or compare (e.g. a NUL character).
-            reason = error.diag.message_primary or "invalid value"
-            raise BadRequest(f"The database cannot store this value: {reason}") from error
-        except (PoolTimeout, psycopg.OperationalError) as error:
+        except PoolTimeout as error:
+            if pool is not None and self._all_busy(pool):
+                logger.warning("PostgreSQL at %s: every pooled connection busy", self._host)
+                raise StorageUnavailable(
+                    f"The database is busy: all {self._sizes[1]} PostgreSQL connections of "
+                    "this process are in use, please retry later"
+                ) from error
             self._verified, self._recovering = False, True
             logger.warning("PostgreSQL at %s unavailable: %s", self._host, error)
-            raise StorageUnavailable(
-                "The database is unavailable (cannot reach PostgreSQL), please retry later"
-            ) from error
+            raise StorageUnavailable(UNREACHABLE) from error
+        except (psycopg.DataError, psycopg.OperationalError) as error:
+            cut = deadline.fired
+            if cut or is_connection_failure(error):
+                self._verified, self._recovering = False, True
+            logger.warning("PostgreSQL at %s: %s", self._host, error)
+            raise translate(error, self.timeout, cut) from error
+
+    def _all_busy(self, pool: ConnectionPool) -> bool:
+        """The wait ended because every connection was lent out, not because
+        none could be made (the server is reachable, just saturated)."""
+        stats = pool.get_stats()
+        return stats.get("pool_size", 0) >= self._sizes[1] and not stats.get("pool_available")
 
     def _verify(self, pool: ConnectionPool) -> ConnectionPool:
         """Connect directly once per process, and again after any failure, so an
         unreachable server fails fast instead of after the pool's wait; the first
         such connection creates the schema (serialised across processes by an
         advisory lock). Returns the pool to use."""
-        with psycopg.connect(self._conninfo) as conn:
+        with Deadline(self.timeout) as deadline, psycopg.connect(self._conninfo) as conn:
+            deadline.arm(conn)
             if not self._schema_ready:
                 conn.execute("SELECT pg_advisory_xact_lock(%s)", (SCHEMA_LOCK,))
                 conn.execute(SCHEMA)

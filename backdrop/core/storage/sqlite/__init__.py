@@ -19,14 +19,15 @@ class SQLiteEngine:
 
     scheme = "sqlite"
 
-    def __init__(self, url: str):
-        self.connections = Connections(url)
+    def __init__(self, url: str, timeout: float | None = None):
+        self.connections = Connections(url, timeout)
         self.path = self.connections.path
         self.records = SQLiteRecords(self.connections)
         self.documents = SQLiteDocuments(self.connections)
 
     def ping(self) -> None:
         self.connections.select("SELECT 1")
+        self.connections.check_file()
 
     def close(self) -> None:
         self.connections.close()
