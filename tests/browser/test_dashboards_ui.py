@@ -13,8 +13,8 @@ from backdrop.core import writes
 from backdrop.core.data_sets import Registry
 from backdrop.core.storage import open_engine
 from tests.admin.conftest import visits
-from tests.browser.conftest import ADMIN_TOKEN, make_driver, screenshot
-from tests.browser.test_web_ui import NoTransforms, all_css, by_css, sideways_overflow, wait_for
+from tests.browser.conftest import ADMIN_TOKEN, NoTransforms, make_driver, screenshot
+from tests.browser.test_web_ui import all_css, by_css, sideways_overflow, wait_for
 
 pytestmark = pytest.mark.slow
 
