@@ -20,8 +20,8 @@ MEANINGS = {
     403: "sign-in is switched off (BACKDROP_ADMIN_TOKEN unset), or the dashboard is protected",
     404: "no such data set or dashboard",
     409: "the form again: that name or address is taken",
-    413: "the form again: the dashboard is over BACKDROP_DASHBOARD_MAX_BYTES, or the file is "
-    "over the upload limit (BACKDROP_MAX_UPLOAD_BYTES, rows, unzipped size)",
+    413: "over a limit: the uploaded file (BACKDROP_MAX_UPLOAD_BYTES, rows, unzipped "
+    "size), or the dashboard (BACKDROP_DASHBOARD_MAX_BYTES)",
     507: "the form again: the dashboard quota is full and nothing can be evicted",
 }
 

@@ -94,3 +94,11 @@ def screenshot(driver, name: str) -> list[Path]:
         paths.append(path)
     driver.set_window_size(original["width"], original["height"])
     return paths
+
+
+class NoTransforms:
+    """A dispatcher for records seeded straight into the database by a test:
+    the data sets it seeds have no transforms to run."""
+
+    def dispatch(self, data_set, start, end):
+        return None

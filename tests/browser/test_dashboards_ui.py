@@ -11,10 +11,9 @@ import pytest
 
 from backdrop.core import writes
 from backdrop.core.data_sets import Registry
-from backdrop.core.dispatch import Dispatcher
 from backdrop.core.storage import open_engine
 from tests.admin.conftest import visits
-from tests.browser.conftest import ADMIN_TOKEN, make_driver, screenshot
+from tests.browser.conftest import ADMIN_TOKEN, NoTransforms, make_driver, screenshot
 from tests.browser.test_web_ui import all_css, by_css, sideways_overflow, wait_for
 
 pytestmark = pytest.mark.slow
@@ -23,13 +22,6 @@ WEEKLY = (
     "period=week&start_at=2024-01-01T00:00:00Z&end_at=2024-01-22T00:00:00Z"
     "&group_by=channel&collect=count:sum"
 )
-
-
-class NoTransforms(Dispatcher):
-    """The seeded data set has no transforms: nothing to dispatch."""
-
-    def dispatch(self, data_set, start, end):
-        return None
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -70,8 +62,7 @@ def test_build_a_two_tile_dashboard(browser, admin_app):
     by_css(browser, "#published").click()
     screenshot(browser, "dashboard-form")
     by_css(browser, "#save").click()
-    wait_for(browser, "#tiles")  # only the dashboard's page has it: the form's page is gone
-    assert by_css(browser, "h1").text == "Site visits"
+    assert wait_for(browser, "h1").text == "Site visits"
     assert browser.current_url == f"{admin_app.url}/dashboards/site-visits"
     charts = [wait_for(browser, f"#tile-{n} .tile-chart[data-drawn=true]") for n in (0, 1)]
     assert [c.get_attribute("data-series") for c in charts] == ["2", "1"]

@@ -17,8 +17,8 @@ BLUEPRINTS: tuple[Blueprint, ...] = (
     data_sets.blueprint,
     data_set.blueprint,
     explorer.blueprint,
-    dashboards.blueprint,
     upload.blueprint,
+    dashboards.blueprint,
 )
 # The header's links: (label, endpoint), shown when signed in.
 NAVIGATION: tuple[tuple[str, str], ...] = (
