@@ -62,7 +62,8 @@ def test_build_a_two_tile_dashboard(browser, admin_app):
     by_css(browser, "#published").click()
     screenshot(browser, "dashboard-form")
     by_css(browser, "#save").click()
-    assert wait_for(browser, "h1").text == "Site visits"
+    wait_for(browser, "#tiles")  # only the dashboard's page has it: the form's page is gone
+    assert by_css(browser, "h1").text == "Site visits"
     assert browser.current_url == f"{admin_app.url}/dashboards/site-visits"
     charts = [wait_for(browser, f"#tile-{n} .tile-chart[data-drawn=true]") for n in (0, 1)]
     assert [c.get_attribute("data-series") for c in charts] == ["2", "1"]
