@@ -112,10 +112,11 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "max_raw_records",
         "BACKDROP_MAX_RAW_RECORDS",
-        100_000,
+        10_000_000,
         _positive_int,
-        "Most records one raw (ungrouped) read may return; past it the read answers 400 "
-        "pointing to limit and the export route.",
+        "Most records one raw (ungrouped) read may return (it is streamed, so memory stays "
+        "bounded whatever its size); past it the read answers 400 pointing to limit and the "
+        "export route.",
     ),
     Setting(
         "database_timeout",
@@ -282,7 +283,7 @@ class Settings:
     admin_token: str | None = None
     max_body_bytes: int = 10 * MIB
     max_batch_records: int = 100_000
-    max_raw_records: int = 100_000
+    max_raw_records: int = 10_000_000
     database_timeout: float = 10.0
     admin_url: str | None = None
     max_upload_bytes: int = 50 * MIB

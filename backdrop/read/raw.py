@@ -64,12 +64,15 @@ def respond(engine: StorageEngine, config: DataSetConfig, query: Query, max_raw:
 def _more_than(
     engine: StorageEngine, config: DataSetConfig, query: Query, max_raw: int, seen: int
 ) -> bool:
-    """Whether the query matches more than ``max_raw`` records: the database
-    reads at most ``max_raw + 1`` of them, and none is kept."""
+    """Whether the query matches more than ``max_raw`` records. Only a data
+    set holding more is counted, and then the database reads at most
+    ``max_raw + 1`` matches, keeping none."""
     if query.limit is not None and query.limit <= max_raw:
         return False
     if seen > max_raw:
         return True
+    if engine.records.count(config.name) <= max_raw:  # no query of it can match more
+        return False
     counted = engine.records.scan(config.name, query.where, None, max_raw + 1)
     return sum(1 for _ in counted) > max_raw
 

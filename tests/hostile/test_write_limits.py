@@ -123,10 +123,8 @@ def test_a_batch_over_the_record_limit_is_a_413_before_any_validation(tmp_path):
 
 
 def test_the_probe_body_of_3_4_million_empty_records_is_a_quick_413(tmp_path):
-    """10 MB of ``{}``: the default limit (100,000) refuses it before any
-    record is validated. Parsing alone takes ~0.5 s of CPU and validating 3.4M
-    records tens of seconds, so 10 s of CPU still tells the two apart on a
-    loaded machine, where 2 s did not."""
+    """10 MB of ``{}``: the default limit (100,000) refuses it within 2 s of
+    CPU (CPU time, so other processes on the machine do not change the count)."""
     app = create_app(Settings(database_url=f"sqlite:///{tmp_path}/u.db", admin_token="adm"))
     client = app.test_client()
     created = client.post(
@@ -141,7 +139,7 @@ def test_the_probe_body_of_3_4_million_empty_records_is_a_quick_413(tmp_path):
     )
     assert response.status_code == 413
     assert "the limit is 100000 records per request" in response.get_json()["message"]
-    assert time.process_time() - began < 10
+    assert time.process_time() - began < 2
 
 
 def test_half_a_million_empty_gzip_members_are_a_quick_400(tmp_path):
