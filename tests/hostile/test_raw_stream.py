@@ -63,5 +63,4 @@ def test_a_million_record_raw_read_streams_in_bounded_memory(start, tmp_path):
     assert lines == RECORDS + 1  # the header, then every record
 
     peak = _worker_peak_mb(read.process.pid)
-    print(f"read worker peak RSS after a {RECORDS:,}-record JSON and CSV read: {peak:.0f} MB")
-    assert peak < PEAK_LIMIT_MB
+    assert peak < PEAK_LIMIT_MB, f"read worker peak RSS {peak:.0f} MB"
