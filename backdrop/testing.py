@@ -100,10 +100,17 @@ def start_app(
             stdout=log,
             stderr=subprocess.STDOUT,
         )
-    running = AppProcess(process, f"http://127.0.0.1:{port}", log_path)
+    return wait_until_answering(
+        AppProcess(process, f"http://127.0.0.1:{port}", log_path), app, timeout
+    )
+
+
+def wait_until_answering(running: AppProcess, app: str, timeout: float = 30) -> AppProcess:
+    """Return ``running`` once its ``/_status`` answers; stop it and raise,
+    with its log, if it exits or does not answer within ``timeout`` seconds."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if process.poll() is not None:
+        if running.process.poll() is not None:
             raise RuntimeError(f"the {app} app exited early:\n{running.log()}")
         try:
             requests.get(f"{running.url}/_status", timeout=5)

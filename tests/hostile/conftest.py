@@ -7,13 +7,12 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 import requests
 
-from backdrop.testing import ROOT, AppProcess, free_port
+from backdrop.testing import ROOT, AppProcess, free_port, wait_until_answering
 
 TOKEN = "hostile-token"
 
@@ -30,18 +29,7 @@ def start_like_start_app(app: str, env: dict[str, str], log_path: Path) -> AppPr
             stderr=subprocess.STDOUT,
             start_new_session=True,  # stop() ends gunicorn and its workers together
         )
-    running = AppProcess(process, f"http://127.0.0.1:{port}", log_path)
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"the {app} app exited early:\n{running.log()}")
-        try:
-            requests.get(f"{running.url}/_status", timeout=5)
-            return running
-        except requests.RequestException:
-            time.sleep(0.1)
-    running.stop()
-    raise RuntimeError(f"the {app} app did not answer within 30 s:\n{running.log()}")
+    return wait_until_answering(AppProcess(process, f"http://127.0.0.1:{port}", log_path), app)
 
 
 def app_env(tmp_path: Path, **extra: str) -> dict[str, str]:
