@@ -78,7 +78,7 @@ class Retry:
     cap: float = 30.0
 
     def delay(self, attempt: int, retry_after: str | None = None) -> float:
-        if retry_after and retry_after.isdigit():
+        if retry_after and retry_after.isascii() and retry_after.isdigit():
             return min(float(retry_after), self.cap)
         return random.uniform(0, min(self.cap, self.base * 2**attempt))  # noqa: S311 - jitter
 

@@ -40,7 +40,7 @@ def parse_query_text(text: str) -> dict[str, Any]:
 
 def _rows(form: MultiDict[str, str]) -> list[int]:
     numbers = {key.split("-")[1] for key in form if key.startswith("tile-")}
-    return sorted(int(n) for n in numbers if n.isdigit())
+    return sorted(int(n) for n in numbers if n.isascii() and n.isdigit())
 
 
 def _kept(text: str) -> dict[str, Any]:

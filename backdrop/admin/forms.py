@@ -23,7 +23,7 @@ def _count(form: MultiDict[str, str], key: str, empty: int | None, what: str) ->
     text = form.get(key, "").strip()
     if not text:
         return empty
-    if not text.isdigit():
+    if not (text.isascii() and text.isdigit()):
         raise BadRequest(
             f"{key} must be a whole number of {what}, or empty", detail=f"got {text!r}"
         )

@@ -69,7 +69,7 @@ def _choice(args: Args, name: str, allowed: tuple[str, ...]) -> str:
 def _limit(text: str | None) -> int:
     if text is None:
         return DEFAULT_LIMIT
-    if not text.isdigit() or not 1 <= int(text) <= MAX_LIMIT:
+    if not (text.isascii() and text.isdigit()) or not 1 <= int(text) <= MAX_LIMIT:
         raise InvalidQuery(
             f"limit must be a whole number from 1 to {MAX_LIMIT}", detail=f"got {text!r}"
         )

@@ -77,6 +77,7 @@ def test_create_shows_the_token_once(admin, app):
     [
         ({"name": "Bad Name"}, 400, "name is required and must match"),
         ({"name": "x", "max_age_expected": "soon"}, 400, "max_age_expected must be a whole number"),
+        ({"name": "x", "max_age_expected": "¹"}, 400, "max_age_expected must be a whole number"),
         ({"name": "x", "capped_size": "-1"}, 400, "capped_size must be a whole number"),
         ({"name": "x", "schema": "{not json"}, 400, "schema is not valid JSON"),
         ({"name": "x", "schema": '{"type": 5}'}, 400, "schema is not a valid JSON Schema"),

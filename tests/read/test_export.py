@@ -122,6 +122,7 @@ def test_csv_streams_a_header_of_every_key_then_every_record(client, data_set):
         ("limit=0", "limit must be a whole number from 1 to 10000"),
         ("limit=10001", "limit must be a whole number from 1 to 10000"),
         ("limit=ten", "limit must be a whole number from 1 to 10000"),
+        ("limit=%C2%B9", "limit must be a whole number from 1 to 10000"),  # "¹": isdigit() is True
         ("orientation=columns", "orientation must be one of records, tabular"),
         ("format=xml", "format must be one of json, jsonl, csv"),
         ("next-id=not-a-cursor", "next-id is not a valid cursor"),

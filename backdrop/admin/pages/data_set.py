@@ -24,7 +24,7 @@ NEWEST_FIRST = Sort("_updated_at", descending=True)
 def page_number(text: str | None) -> int:
     if text is None:
         return 1
-    if not text.isdigit() or not 1 <= int(text) <= MAX_PAGE:
+    if not (text.isascii() and text.isdigit()) or not 1 <= int(text) <= MAX_PAGE:
         raise BadRequest(
             f"page must be a whole number from 1 to {MAX_PAGE}",
             detail=f"got {text[:40]!r}; older records are in the read app's export "

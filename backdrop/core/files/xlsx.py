@@ -210,7 +210,8 @@ class _Rows:
         elif name == "v" or name == "t":  # a value, or inline text (not a formula's <f>)
             self.text = self.parts
         elif name == "row":
-            self.number = int(attrs["r"]) if attrs.get("r", "").isdigit() else self.number + 1
+            given = attrs.get("r", "")
+            self.number = int(given) if given.isascii() and given.isdigit() else self.number + 1
             self.cells = []
         elif ":" in name:  # a namespace prefix: rare, so checked last
             self.start(name.rpartition(":")[2], attrs)

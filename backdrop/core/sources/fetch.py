@@ -117,7 +117,7 @@ def _pool(url: str, limits: Limits, allowed: Callable[[Address], bool]) -> Any:
 
 def _spool(response: Any, limits: Limits, deadline: float) -> tuple[IO[bytes], str, int]:
     declared = response.headers.get("Content-Length")
-    if declared and declared.isdigit() and int(declared) > limits.max_bytes:
+    if declared and declared.isascii() and declared.isdigit() and int(declared) > limits.max_bytes:
         raise FetchFailed(
             f"the file is larger than the limit of {limits.max_bytes} bytes "
             f"(Content-Length {declared})",

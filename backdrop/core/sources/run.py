@@ -62,7 +62,12 @@ def _pointer(document: Any, path: str) -> Any:
         token = token.replace("~1", "/").replace("~0", "~")
         if isinstance(document, dict) and token in document:
             document = document[token]
-        elif isinstance(document, list) and token.isdigit() and int(token) < len(document):
+        elif (
+            isinstance(document, list)
+            and token.isascii()
+            and token.isdigit()
+            and int(token) < len(document)
+        ):
             document = document[int(token)]
         else:
             raise RunFailed(f"records_path {path}: the document has nothing at {token!r}")
