@@ -47,7 +47,10 @@ class SourceConfig:
 
 
 def _url(value: Any) -> str:
-    parts = urlsplit(value) if isinstance(value, str) else None
+    try:
+        parts = urlsplit(value) if isinstance(value, str) else None
+    except ValueError:  # e.g. "http://[::1": an unclosed IPv6 address
+        parts = None
     if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
         raise BadRequest("url must be an http:// or https:// URL", detail=f"got {value!r}")
     return str(value)

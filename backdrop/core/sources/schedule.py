@@ -15,7 +15,7 @@ from croniter import croniter
 
 from backdrop.errors import BadRequest
 
-EVERY = re.compile(r"^every\s+(\d+)\s*([smhd])$")
+EVERY = re.compile(r"^every\s+([0-9]{1,7})\s*([smhd])$")  # bounded: always fits a timedelta
 UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 MIN_INTERVAL_SECONDS = 60
 RULE = "cron syntax in UTC such as '0 2 * * *', or 'every N' with m, h or d, such as 'every 15m'"

@@ -30,11 +30,16 @@ def test_a_full_config_is_kept_with_defaults():
     ("changes", "message"),
     [
         ({"url": "ftp://example.org/x"}, "url must be an http:// or https:// URL"),
+        ({"url": "http://[::1/x.csv"}, "url must be an http:// or https:// URL"),
         ({"url": ...}, "a source needs url"),
         ({"format": "xml"}, "format must be one of csv, xlsx, json, jsonl"),
         ({"schedule": "sometimes"}, "schedule 'sometimes' is not a valid schedule"),
         ({"schedule": "61 * * * *"}, "schedule '61 * * * *' is not a valid schedule"),
         ({"schedule": "every 10s"}, "schedule must be at least every 1m"),
+        (
+            {"schedule": "every 99999999999999999999m"},
+            "schedule 'every 99999999999999999999m' is not",
+        ),
         ({"schedule": 5}, "schedule must be a string"),
         ({"mode": "merge"}, "mode must be one of append, replace"),
         ({"records_path": "/data"}, "records_path is only for format json"),
