@@ -8,12 +8,14 @@ from backdrop.read import dashboards, export, freshness, sources_status, views
 from backdrop.settings import Settings
 from backdrop.web import headers, index
 from backdrop.web.app import base_app
+from backdrop.web.dashboards import schema_blueprint
 
 
 def create_app(settings: Settings | None = None) -> Flask:
     app = base_app(__name__, settings)
     app.register_blueprint(freshness.blueprint)
     app.register_blueprint(dashboards.blueprint)  # published dashboards (SPEC 11)
+    app.register_blueprint(schema_blueprint)  # GET /dashboards/schema, open
     app.register_blueprint(sources_status.blueprint)
     app.register_blueprint(export.blueprint)
     app.register_blueprint(views.blueprint)

@@ -4,21 +4,10 @@ from __future__ import annotations
 
 from flask import Blueprint, jsonify
 
-from backdrop.core.dashboards.validation import schema
 from backdrop.web.dashboards import dashboards
 from backdrop.web.openapi import Success, operation
 
 blueprint = Blueprint("dashboards", __name__)
-
-
-@blueprint.get("/dashboards/schema")
-@operation(
-    "The JSON Schema dashboards follow",
-    tag="dashboards",
-    responses={200: Success("JSON Schema 2020-12", {"type": "object"})},
-)
-def dashboard_schema():
-    return jsonify(schema())
 
 
 @blueprint.get("/dashboards/<dashboard_id>")

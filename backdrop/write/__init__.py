@@ -8,6 +8,7 @@ from backdrop.settings import Settings
 from backdrop.transformers.dispatch import make_dispatcher
 from backdrop.web import index
 from backdrop.web.app import base_app
+from backdrop.web.dashboards import schema_blueprint
 from backdrop.write import admin, dashboards, records, sources_admin, transforms_admin, uploads
 
 
@@ -20,6 +21,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.register_blueprint(admin.blueprint)
     app.register_blueprint(transforms_admin.blueprint)  # transforms (SPEC 6/7)
     app.register_blueprint(dashboards.blueprint)  # dashboards (SPEC 11)
+    app.register_blueprint(schema_blueprint)  # GET /dashboards/schema, open
     app.register_blueprint(sources_admin.blueprint)  # sources (SPEC 12)
     app.register_blueprint(uploads.blueprint)  # file uploads (SPEC 8)
     app.register_blueprint(records.blueprint)
