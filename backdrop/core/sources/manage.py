@@ -54,8 +54,9 @@ def remove(engine: StorageEngine, data_set: str, source_id: str) -> None:
 def failing(engine: StorageEngine) -> list[dict[str, Any]]:
     """Sources whose last run failed, for ``/_status/sources``."""
     sources, failed = Sources(engine), []
+    states = sources.states()
     for source in sources.list():
-        state = sources.state(source.id)
+        state = states.get(source.id, {})
         if state.get("status") == "failed":
             failed.append(
                 {"id": source.id, "data_set": source.data_set, "url": source.url,

@@ -70,6 +70,10 @@ class Sources:
         document = self.documents.get(STATE, source_id)
         return dict(document.body) if document else {}
 
+    def states(self) -> dict[str, JSONObject]:
+        """Every source's state by id, in one query (for sweeps over all sources)."""
+        return {document.id: dict(document.body) for document in self.documents.list(STATE)}
+
     def set_state(self, source_id: str, state: JSONObject) -> None:
         self.documents.put(STATE, source_id, state)
 
@@ -116,13 +120,14 @@ class Sources:
         last = {key: state.get(key) for key in ("started_at", "finished_at", "status", "error")}
         return {**source.body(), "last_run": last if state else None}
 
-    def is_due(self, source: SourceConfig, at: datetime) -> bool:
+    def is_due(self, source: SourceConfig, at: datetime, state: JSONObject | None = None) -> bool:
         """Whether ``source``'s schedule says it should start at ``at``."""
-        started = self.state(source.id).get("started_at")
+        started = (self.state(source.id) if state is None else state).get("started_at")
         last = datetime.fromisoformat(started) if started else None
         created = datetime.fromisoformat(source.created_at) if source.created_at else at
         return schedule.due(source.schedule, last, created, at)
 
     def due(self, at: datetime) -> builtins.list[SourceConfig]:
         """The sources due at ``at``."""
-        return [source for source in self.list() if self.is_due(source, at)]
+        states = self.states()
+        return [s for s in self.list() if self.is_due(s, at, states.get(s.id, {}))]
