@@ -162,6 +162,8 @@ def auto_id(record: dict[str, Any], fields: list[str]) -> str:
 
 def id_problems(record_id: str) -> list[str]:
     """What is wrong with an ``_id`` of the right type: only its length."""
+    if len(record_id) * 4 <= MAX_ID_BYTES:
+        return []  # no UTF-8 code point is longer than 4 bytes: skip the encode
     size = len(record_id.encode("utf-8", "surrogatepass"))
     if size > MAX_ID_BYTES:
         return [f"_id is {size} bytes long; the limit is {MAX_ID_BYTES} bytes"]

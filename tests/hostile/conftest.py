@@ -13,6 +13,7 @@ import pytest
 import requests
 
 from backdrop.testing import ROOT, AppProcess, free_port, wait_until_answering
+from tests.write.test_every_engine import api  # noqa: F401  (the write-app fixture, shared)
 
 TOKEN = "hostile-token"
 

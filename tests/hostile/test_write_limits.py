@@ -9,30 +9,11 @@ from urllib.parse import quote
 import orjson
 import pytest
 
-from backdrop.core.data_sets import Registry
 from backdrop.core.query import Where
 from backdrop.settings import Settings
 from backdrop.write import create_app
 
 URL = "/data/group/type"
-
-
-@pytest.fixture
-def api(engine, tmp_path):
-    """A write app on ``engine`` with SPEC's default limits; returns (client, auth)."""
-    app = create_app(Settings(database_url=f"sqlite:///{tmp_path}/unused.db", admin_token="adm"))
-    services = app.extensions["backdrop"]
-    services.engine.close()
-    services.engine = engine
-    services.registry = Registry(engine)
-    client = app.test_client()
-    created = client.post(
-        "/data-sets",
-        json={"name": "things", "data_group": "group", "data_type": "type"},
-        headers={"Authorization": "Bearer adm"},
-    )
-    assert created.status_code == 201, created.get_json()
-    return client, {"Authorization": f"Bearer {created.get_json()['bearer_token']}"}
 
 
 def stored(engine) -> list[dict]:
