@@ -15,7 +15,7 @@ from tests.browser.conftest import ADMIN_TOKEN, make_driver, screenshot
 
 pytestmark = pytest.mark.slow
 
-SERIES_COLOURS = {"phone": (0x1D, 0x70, 0xB8), "web": (0xD4, 0x35, 0x1C)}  # explorer.js order
+SERIES_COLOURS = {"phone": (0x1D, 0x70, 0xB8), "web": (0xD4, 0x35, 0x1C)}  # charts.js order
 
 
 def by_css(driver, selector):
