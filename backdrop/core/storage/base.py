@@ -33,6 +33,7 @@ from datetime import datetime
 from typing import Any, Protocol, TypeAlias, runtime_checkable
 
 from backdrop.core.query import Collect, Sort, Where
+from backdrop.core.rollups import DataSetState, RollupSpec
 
 TIME_FIELDS = ("_timestamp", "_updated_at", "_start_at", "_end_at")
 
@@ -153,6 +154,40 @@ class RecordStore(Protocol):
         order. ``sum``/``mean`` over a value that is neither a number nor null
         (booleans included) raise ``InvalidQuery("invalid collect function")``.
         Integer sums stay integers."""
+
+    # Beside the records, per data set: a version and the rollup
+    # (``backdrop.core.rollups``). Every write above (save, save_batches,
+    # delete, empty, create, drop, capping) bumps the version and updates a
+    # built rollup in its own transaction.
+
+    def state(self, data_set: str) -> DataSetState:
+        """The data set's version and rollup (``DataSetState()`` if none)."""
+
+    def set_rollup(self, data_set: str, spec: RollupSpec | None) -> None:
+        """Keep ``spec`` from now on (None: no rollup). A spec other than the
+        current one discards the rollup rows and leaves it not ready until
+        ``build_rollup``; the same spec again changes nothing."""
+
+    def build_rollup(self, data_set: str) -> bool:
+        """Compute the rollup rows from the records and mark it ready, in one
+        transaction (writers of the data set wait for it). True if a rollup
+        is now ready, False if the data set has none."""
+
+    def rollup_rows(
+        self,
+        data_set: str,
+        group: int,
+        where: Where,
+        group_by: tuple[str, ...],
+        period: str | None,
+    ) -> list[Row]:
+        """Counter sums (``RollupSpec.counter_names()``) over the rows of rollup
+        group ``group``: one row per distinct ``group_by`` values and, with a
+        ``period``, ``_start_at`` (that period's start). Reads the
+        ``ALL_TIME`` rows when ``rollups.uses_all_time(where, period)``, else
+        the grain rows whose bucket is within ``where``'s bounds. Filters and
+        prefixes match the group's fields exactly as they match records.
+        Group values are the records' JSON values (None rows may be left in)."""
 
 
 @runtime_checkable
