@@ -61,40 +61,69 @@ def _names(spec: RollupSpec) -> list[str]:
     return list(dict.fromkeys(name for group in spec.groups for name in group))
 
 
-def _groups(spec: RollupSpec, names: list[str]) -> sql.Composed:
-    rows = []
+def _grain(spec: RollupSpec) -> tuple[str, list[str | None]]:
+    """The grain's column, and per period column that column when it is the
+    grain's or a coarser period's start, else None (NULL in the rows)."""
+    coarse = _ORDER[_ORDER.index(spec.grain) :]
+    columns = [c if p in coarse else None for p, c in zip(_ORDER, _PERIODS, strict=True)]
+    return PERIOD_COLUMNS[f"_{spec.grain}_start_at"], columns
+
+
+def _sets(spec: RollupSpec, names: list[str]) -> sql.Composed:
+    """Each group twice: ALL_TIME (its fields) and by grain (with the starts)."""
+    _, columns = _grain(spec)
+    timed = [sql.Identifier(c) for c in columns if c is not None]
+    sets = []
+    for group in spec.groups:
+        fields = [sql.Identifier(f"d{names.index(f)}") for f in group]
+        sets.append(sql.SQL("({})").format(sql.SQL(", ").join(fields)))
+        sets.append(sql.SQL("({})").format(sql.SQL(", ").join([*timed, *fields])))
+    return sql.SQL(", ").join(sets)
+
+
+def _group_columns(spec: RollupSpec, names: list[str]) -> tuple[sql.Composable, sql.Composable]:
+    """``grp`` and ``dims`` of a grouping-set row, told apart by ``GROUPING``
+    of the dimension columns (bit 1: not grouped, leftmost most significant).
+    Of values that are equal but written apart (``1``, ``1.0``) the dims keep
+    the first stored, as the records' GROUP BY over a scan in write order does."""
+    if not names:
+        return sql.SQL("0"), sql.SQL("'{}'::jsonb")
+    grouping = sql.SQL("GROUPING({})").format(
+        sql.SQL(", ").join(sql.Identifier(f"d{i}") for i in range(len(names)))
+    )
+    grp, dims = [], []
     for index, group in enumerate(spec.groups):
+        bits = sum(1 << (len(names) - 1 - i) for i, n in enumerate(names) if n not in group)
         pairs = [
-            sql.SQL("{}::text, rec.{}").format(sql.Literal(f), sql.Identifier(f"d{names.index(f)}"))
+            sql.SQL("{}::text, (min({}))[2]::jsonb").format(
+                sql.Literal(f), sql.Identifier(f"r{names.index(f)}")
+            )
             for f in group
             if storable(f)
         ]
-        dims = sql.SQL("jsonb_build_object({})").format(sql.SQL(", ").join(pairs))
-        rows.append(sql.SQL("({}, {})").format(sql.Literal(index), dims))
-    return sql.SQL(", ").join(rows)
-
-
-def _buckets(spec: RollupSpec) -> sql.Composed:
-    """The ALL_TIME row (no period starts) and the grain row (the starts of
-    the grain and coarser periods)."""
-    coarse = _ORDER[_ORDER.index(spec.grain) :]
-    grain = [
-        sql.SQL("rec.{}").format(sql.Identifier(c)) if p in coarse else sql.SQL("NULL")
-        for p, c in zip(_ORDER, _PERIODS, strict=True)
-    ]
-    nulls = sql.SQL(", ").join(sql.SQL("NULL::timestamptz") for _ in _PERIODS)
-    return sql.SQL("({all}, {nulls}), (rec.{g}, {grain})").format(
-        all=sql.SQL(ALL_TIME),
-        nulls=nulls,
-        g=sql.Identifier(PERIOD_COLUMNS[f"_{spec.grain}_start_at"]),
-        grain=sql.SQL(", ").join(grain),
+        grp.append(sql.SQL("WHEN {} THEN {}").format(sql.Literal(bits), sql.Literal(index)))
+        dims.append(
+            sql.SQL("WHEN {} THEN jsonb_build_object({})").format(
+                sql.Literal(bits), sql.SQL(", ").join(pairs)
+            )
+        )
+    return (
+        sql.SQL("CASE {} {} END").format(grouping, sql.SQL(" ").join(grp)),
+        sql.SQL("CASE {} {} END").format(grouping, sql.SQL(" ").join(dims)),
     )
 
 
 def _inner(spec: RollupSpec, names: list[str]) -> sql.Composed:
-    items: list[sql.Composable] = [sql.Identifier(c) for c in _PERIODS]
+    """Per record, once: the period starts, each dimension (null when
+    missing, so missing and null are one group) and each measure's kind and
+    numeric value."""
+    items: list[sql.Composable] = [sql.Identifier(c) for c in (*_PERIODS, "seq")]
     for i, name in enumerate(names):
-        items.append(sql.SQL("{} AS {}").format(expressions.field(name), sql.Identifier(f"d{i}")))
+        items.append(
+            sql.SQL("coalesce({}, 'null'::jsonb) AS {}").format(
+                expressions.field(name), sql.Identifier(f"d{i}")
+            )
+        )
     for j, measure in enumerate(spec.measures):
         x = expressions.field(measure)
         items.append(sql.SQL(_KIND + " AS {k}").format(x=x, k=sql.Identifier(f"k{j}")))
@@ -102,14 +131,35 @@ def _inner(spec: RollupSpec, names: list[str]) -> sql.Composed:
     return sql.SQL(", ").join(items)
 
 
-def _sums(spec: RollupSpec, sign: int) -> sql.Composed:
-    items: list[sql.Composable] = [sql.SQL("count(*)")]
+def _fine(spec: RollupSpec, names: list[str], source: LiteralString) -> sql.Composed:
+    """Counters per distinct (period starts, every dimension): the finest
+    rows, so the grouping sets add up a few rows rather than every record."""
+    _, columns = _grain(spec)
+    keys = [sql.Identifier(c) for c in columns if c is not None]
+    keys += [sql.Identifier(f"d{i}") for i in range(len(names))]
+    items: list[sql.Composable] = [*keys, sql.SQL("count(*) AS c0")]
+    for i in range(len(names)):  # (first write, value) as text, for min() to pick
+        items.append(
+            sql.SQL("ARRAY[lpad(min(seq)::text, 20, '0'), {}::text] AS {}").format(
+                sql.Identifier(f"d{i}"), sql.Identifier(f"r{i}")
+            )
+        )
     for j in range(len(spec.measures)):
-        k, v = sql.SQL(f"rec.k{j}"), sql.SQL(f"rec.v{j}")
-        items.extend(sql.SQL(_COUNTERS[c]).format(k=k, v=v) for c in MEASURE_COUNTERS)
-    if sign < 0:
-        items = [sql.SQL("-{}").format(item) for item in items]
-    return sql.SQL(", ").join(items)
+        k, v = sql.SQL(f"k{j}"), sql.SQL(f"v{j}")
+        for i, counter in enumerate(MEASURE_COUNTERS):
+            at = sql.Identifier(f"c{1 + j * len(MEASURE_COUNTERS) + i}")
+            items.append(
+                sql.SQL("{} AS {}").format(sql.SQL(_COUNTERS[counter]).format(k=k, v=v), at)
+            )
+    return sql.SQL("SELECT {} FROM (SELECT {} FROM {} OFFSET 0) rec GROUP BY {}").format(
+        sql.SQL(", ").join(items), _inner(spec, names), sql.SQL(source), sql.SQL(", ").join(keys)
+    )
+
+
+def _sums(spec: RollupSpec, sign: int) -> sql.Composed:
+    width = 1 + len(spec.measures) * len(MEASURE_COUNTERS)
+    template = "sum(c{})" if sign > 0 else "-sum(c{})"
+    return sql.SQL(", ").join(sql.SQL(template.format(i)) for i in range(width))
 
 
 def delta(
@@ -121,32 +171,39 @@ def delta(
     keys: bool = True,
 ) -> sql.Composed:
     """The statement adding (``sign`` 1) or subtracting (-1) the counters of
-    the records ``SELECT … FROM {source}`` reads; parameters: those of
-    ``prefix`` (e.g. a ``WITH gone AS (DELETE … RETURNING *)``), the data set,
-    those of ``source``. In key order (``keys``), returning each row's key and
-    ``_count``; without, for a build, neither."""
+    the records ``SELECT … FROM {source}`` reads, in one pass of GROUPING
+    SETS; parameters: those of ``prefix`` (e.g. ``WITH gone AS (DELETE …
+    RETURNING *)``), the data set, those of ``source``. With ``keys``, in key
+    order, returning each row's key and ``_count``; without (a build), not."""
     names = _names(spec)
-    periods = sql.SQL(", ").join(map(sql.Identifier, _PERIODS))
-    b_periods = sql.SQL(", ").join(sql.SQL("b.{}").format(sql.Identifier(c)) for c in _PERIODS)
+    grain, columns = _grain(spec)
+    grp, dims = _group_columns(spec, names)
+    starts = sql.SQL(", ").join(
+        sql.SQL("{} AS {}").format(
+            sql.SQL("NULL::timestamptz") if c is None else sql.Identifier(c), sql.Identifier(p)
+        )
+        for c, p in zip(columns, _PERIODS, strict=True)
+    )
     statement = sql.SQL(
         "{prefix}INSERT INTO backdrop_rollups AS r (data_set, grp, bucket, dims, {periods}, "
-        "counters) SELECT %s, g.grp, b.bucket, g.dims, {b_periods}, ARRAY[{sums}]::numeric[] "
-        "FROM (SELECT {inner} FROM {source}) rec "
-        "CROSS JOIN LATERAL (VALUES {groups}) AS g(grp, dims) "
-        "CROSS JOIN LATERAL (VALUES {buckets}) AS b(bucket, {periods}) "
-        "WHERE b.bucket IS NOT NULL GROUP BY g.grp, b.bucket, g.dims, {b_periods} "
+        "counters) SELECT %s, grp, coalesce({grain}, {all}), dims, {periods}, counters "
+        "FROM (SELECT {grp} AS grp, {dims} AS dims, {starts}, ARRAY[{sums}]::numeric[] AS counters "
+        "FROM ({fine}) rec GROUP BY GROUPING SETS ({sets}) "
+        "HAVING count(*) > 0 AND (GROUPING({grain}) = 1 OR {grain} IS NOT NULL)) rows "
     ).format(
         prefix=sql.SQL(prefix),
-        source=sql.SQL(source),
-        periods=periods,
-        b_periods=b_periods,
+        periods=sql.SQL(", ").join(map(sql.Identifier, _PERIODS)),
+        grain=sql.Identifier(grain),
+        all=sql.SQL(ALL_TIME),
+        grp=grp,
+        dims=dims,
+        starts=starts,
         sums=_sums(spec, sign),
-        inner=_inner(spec, names),
-        groups=_groups(spec, names),
-        buckets=_buckets(spec),
+        fine=_fine(spec, names, source),
+        sets=_sets(spec, names),
     )
     if keys:
-        statement += sql.SQL("ORDER BY g.grp, b.bucket, g.dims ")
+        statement += sql.SQL("ORDER BY 2, 3, 4 ")
     statement += sql.SQL(f"ON CONFLICT {_KEY} DO UPDATE SET counters = {_ADD}")
     if keys:
         statement += sql.SQL(" RETURNING grp, bucket::text, dims::text, counters[1]")
@@ -154,7 +211,12 @@ def delta(
 
 
 Key = tuple[int, str, str]
-BY_IDS = "backdrop_records WHERE data_set = %s AND id = ANY(%s)"
+# One primary-key probe per id (the LIMIT keeps the planner from making a
+# join of it, which can scan the whole data set when its statistics are stale).
+BY_IDS = (
+    "unnest(%s::text[]) AS batch(batch_id) CROSS JOIN LATERAL (SELECT * FROM backdrop_records "
+    "WHERE data_set = %s AND id = batch_id LIMIT 1) AS stored"
+)
 
 
 def apply(conn: psycopg.Connection[Any], statement: sql.Composed, params: list[Any]) -> list[Key]:
@@ -167,8 +229,8 @@ def apply(conn: psycopg.Connection[Any], statement: sql.Composed, params: list[A
 def by_ids(
     conn: psycopg.Connection[Any], spec: RollupSpec, data_set: str, ids: list[str], sign: int
 ) -> list[Key]:
-    """Add or subtract the stored records of ``ids``."""
-    return apply(conn, delta(spec, BY_IDS, sign), [data_set, data_set, ids])
+    """Add or subtract the stored records of ``ids`` (distinct)."""
+    return apply(conn, delta(spec, BY_IDS, sign), [data_set, ids, data_set])
 
 
 def prune(conn: psycopg.Connection[Any], data_set: str, keys: list[Key]) -> None:
