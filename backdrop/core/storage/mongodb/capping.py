@@ -81,12 +81,13 @@ class Capping:
         counter: Counter,
         session: ClientSession | None,
         stand_in: bool,
+        upkeep: Upkeep | None = None,
     ):
         self.collection = collection
         self.counter = counter
         self.session = session
         self.stand_in = stand_in
-        self.upkeep: Upkeep | None = None  # the write's rollup upkeep, if any
+        self.upkeep = upkeep  # the write's rollup upkeep, if any
 
     def stored_bytes(self, ids: list[Any]) -> int:
         """The size of the stored records with these ids (what a batch replaces)."""

@@ -27,7 +27,6 @@ from backdrop.core.storage.mongodb.capping import SIZES, Capping, Counter, size_
 from backdrop.core.storage.mongodb.connection import Connection, create_collection
 from backdrop.core.storage.mongodb.failures import available, translated
 from backdrop.core.storage.mongodb.rollup_store import RollupMethods, prepare
-from backdrop.core.storage.mongodb.rollups import fields_read
 from backdrop.core.storage.mongodb.values import as_record, encode, plain, without_period_keys
 from backdrop.errors import BadRequest, StorageUnavailable
 
@@ -125,9 +124,8 @@ class MongoRecords(RollupMethods):
         ``_id``, retrying the batch converges without duplicates.
 
         A capped save keeps the data set's byte counter in the same
-        transaction (``capping``); an uncapped one drops it. A built rollup
-        loses the stored records the batch replaces and gains the batch
-        (``rollups.Upkeep``, same transaction).
+        transaction (``capping``), an uncapped one drops it; a built rollup
+        trades the records replaced for the batch there (``rollups.Upkeep``).
         """
         if not records and not replace:
             return
@@ -142,19 +140,14 @@ class MongoRecords(RollupMethods):
         prepare(self.connection)
 
         def write(session: ClientSession | None) -> None:
-            upkeep = self._upkeep(data_set, session)
-            upkeep.begin()
-            capping = Capping(collection, Counter(database, data_set, session), session, stand_in)
-            capping.upkeep = upkeep
+            upkeep = self._upkeep(data_set, session, begin=True)
+            counter = Counter(database, data_set, session)
+            capping = Capping(collection, counter, session, stand_in, upkeep)
             capped = bool(capped_size and capped_size > 0)
             replaced = capping.stored_bytes(list(final)) if capped and not replace else 0
+            upkeep.replacing(collection, list(final), replace=replace)
             if replace:
                 collection.delete_many({}, session=session)
-                upkeep.discard()
-            elif upkeep.spec is not None:
-                stored = {"_id": {"$in": list(final)}}
-                fields = fields_read(upkeep.spec)
-                upkeep.change(collection.find(stored, fields, session=session), -1)
             if stand_in:  # mongomock stores dicts, not BSON, and lacks bulk_write
                 for record in records:
                     collection.replace_one({"_id": record["_id"]}, record, upsert=True)
@@ -164,8 +157,7 @@ class MongoRecords(RollupMethods):
                     for record, document in zip(records, encoded, strict=True)
                 ]
                 collection.bulk_write(operations, ordered=True, session=session)
-            if upkeep.spec is not None:
-                upkeep.change({record["_id"]: record for record in records}.values(), 1)
+            upkeep.saved(records)
             if capped:
                 added = sum(final.values())
                 capping.after_save(added, replaced, capped_size or 0, replace=replace)
@@ -193,8 +185,7 @@ class MongoRecords(RollupMethods):
             collection = collection.with_options(codec_options=options)
 
         def remove(session: ClientSession | None) -> bool:
-            upkeep = self._upkeep(data_set, session)
-            upkeep.begin()
+            upkeep = self._upkeep(data_set, session, begin=True)
             removed = collection.find_one_and_delete({"_id": record_id}, session=session)
             if removed is not None:
                 Counter(database, data_set, session).add(-size_of(removed))
@@ -211,8 +202,7 @@ class MongoRecords(RollupMethods):
         database = self.connection.database()
 
         def remove_all(session: ClientSession | None) -> None:
-            upkeep = self._upkeep(data_set, session)
-            upkeep.begin()
+            upkeep = self._upkeep(data_set, session, begin=True)
             database[data_set].delete_many({}, session=session)
             Counter(database, data_set, session).zero()
             upkeep.discard()
@@ -309,4 +299,9 @@ class MongoRecords(RollupMethods):
     ) -> list[Row]:
         stages = pipeline.grouping(where, group_by, period, collects)
         results = self.connection.collection(data_set).aggregate(stages, allowDiskUse=True)
-        return [pipeline.row(result, group_by, period, collects) for result in results]
+        # mongomock answers a $group over no documents with a row of _count 0; a server never does.
+        return [
+            pipeline.row(result, group_by, period, collects)
+            for result in results
+            if result["_count"]
+        ]

@@ -104,9 +104,14 @@ class RollupMethods:
         """One ``_id`` read, no DDL and no session: it runs on every read request."""
         return state_of(self.connection.collection(STATE).find_one({"_id": data_set}))
 
-    def _upkeep(self, data_set: str, session: ClientSession | None) -> Upkeep:
+    def _upkeep(
+        self, data_set: str, session: ClientSession | None, *, begin: bool = False
+    ) -> Upkeep:
         database = self.connection.database()
-        return Upkeep(database, data_set, session, self.connection.stand_in)
+        upkeep = Upkeep(database, data_set, session, self.connection.stand_in)
+        if begin:
+            upkeep.begin()
+        return upkeep
 
     def _restart(self, data_set: str, *, unset: bool = False) -> None:
         """After create or drop (outside any transaction, as they are DDL): no

@@ -28,12 +28,13 @@ another writer of the same data set can leave the rows off until the next
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import orjson
 from pymongo import ASCENDING, IndexModel, ReturnDocument, UpdateOne
 from pymongo.client_session import ClientSession
+from pymongo.collection import Collection
 from pymongo.database import Database
 
 from backdrop.core import rollups
@@ -170,6 +171,22 @@ class Upkeep:
             else:
                 for i, value in enumerate(counters):
                     into[i] += value
+
+    def replacing(self, collection: Collection[Any], ids: list[Any], *, replace: bool) -> None:
+        """Before a save: the stored records it replaces leave the rollup
+        (every record with ``replace``)."""
+        if replace:
+            self.discard()
+        elif self.spec is not None:
+            stored = collection.find(
+                {"_id": {"$in": ids}}, fields_read(self.spec), session=self.session
+            )
+            self.change(stored, -1)
+
+    def saved(self, records: Sequence[Mapping[str, Any]]) -> None:
+        """After a save: its records join the rollup (the last of one ``_id``)."""
+        if self.spec is not None:
+            self.change({record["_id"]: record for record in records}.values(), 1)
 
     def discard(self) -> None:
         """Every row of the data set goes (its records all went)."""
