@@ -89,7 +89,7 @@ SHAPES = [
     (_f("region", "north"), ("channel",), None, ALL, True),
     (_f("region", "north", YEAR), ("channel",), "week", SUMS, True),
     (_f("channel", "1"), (), None, ALL, True),
-    (_f("channel", "true"), ("region",), None, ALL, True),
+    (_f("channel", "true"), ("channel",), None, ALL, True),
     (_f("channel", "web"), (), "month", ALL, True),
     (_f("kind", "1"), (), None, ALL, True),
     (_f("kind", "true"), (), None, ALL, True),
