@@ -222,8 +222,10 @@ def test_zero_bytes_turns_the_cache_off(make_stack):
 
 
 def test_a_duration_answer_is_not_reused_past_its_period(stack, monkeypatch):
-    days = [{"_id": f"d{day}", "_timestamp": f"2024-01-{day:02d}T09:00:00Z", "value": day}
-            for day in range(1, 11)]  # fmt: skip
+    days = [
+        {"_id": f"d{day}", "_timestamp": f"2024-01-{day:02d}T09:00:00Z", "value": day}
+        for day in range(1, 11)
+    ]
     stack.post(days)
     reader = stack.readers[0]
     path = "/data/shop/sales?period=day&duration=2&collect=value:sum"
