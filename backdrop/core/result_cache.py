@@ -32,6 +32,7 @@ from collections import OrderedDict
 from collections.abc import Hashable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import NamedTuple
 
 from backdrop import metrics
 from backdrop.core.data_sets import DataSetConfig
@@ -48,14 +49,22 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-def key(config: DataSetConfig, version: int, query: Query, now: datetime) -> Hashable:
-    """Everything the response to ``query`` over ``config``'s data set at
-    ``version`` depends on, answered at ``now``."""
+class Key(NamedTuple):
+    """Everything a read answer depends on."""
+
+    data_set: str
+    version: int
+    answer: Hashable  # the query, the config fields, the period of now
+
+
+def key(config: DataSetConfig, version: int, query: Query, now: datetime) -> Key:
+    """The key of the response to ``query`` over ``config``'s data set at
+    ``version``, answered at ``now``."""
     anchor = None
     if query.duration is not None and query.start_at is None and query.end_at is None:
         assert query.period is not None  # the parser requires one with duration
         anchor = query.period.start(now)
-    return (config.name, version, query, config.published, config.raw_queries_allowed, anchor)
+    return Key(config.name, version, (query, config.published, config.raw_queries_allowed, anchor))
 
 
 @dataclass(frozen=True)
@@ -71,12 +80,18 @@ class Entry:
 
 
 class ResultCache:
-    """A thread-safe LRU of ``Entry`` by key, holding at most ``max_bytes``."""
+    """A thread-safe LRU of ``Entry`` by ``Key``, holding at most ``max_bytes``.
+
+    Versions only grow, so once a data set's version ``v`` is seen, entries
+    of its older versions can never be asked for again: they are dropped
+    then rather than left to age out of the LRU."""
 
     def __init__(self, max_bytes: int):
         self.max_bytes = max_bytes
         self.held = 0
-        self._entries: OrderedDict[Hashable, Entry] = OrderedDict()
+        self._entries: OrderedDict[Key, Entry] = OrderedDict()
+        # data set → the newest version seen, and the keys kept at it
+        self._newest: dict[str, tuple[int, set[Key]]] = {}
         self._lock = threading.Lock()
 
     @property
@@ -86,7 +101,7 @@ class ResultCache:
     def __len__(self) -> int:
         return len(self._entries)
 
-    def get(self, key: Hashable) -> Entry | None:
+    def get(self, key: Key) -> Entry | None:
         """The entry kept for ``key``, or None; counted as a hit or a miss
         when the cache is on."""
         if not self.enabled:
@@ -95,8 +110,12 @@ class ResultCache:
             entry = self._entries.get(key)
             if entry is not None:
                 self._entries.move_to_end(key)
+            else:
+                self._see(key)
+            held = self.held
         if entry is None:
             metrics.RESULT_CACHE_MISSES.inc()
+            metrics.RESULT_CACHE_BYTES.set(held)
             return None
         metrics.RESULT_CACHE_HITS.inc()
         return entry
@@ -105,17 +124,41 @@ class ResultCache:
         """Whether an entry of ``size`` bytes would be kept."""
         return self.enabled and size <= self.max_bytes // LARGEST_SHARE
 
-    def put(self, key: Hashable, entry: Entry) -> None:
-        """Keep ``entry`` for ``key`` if it fits, evicting the least recently
-        used entries until the cache is within its bound."""
+    def put(self, key: Key, entry: Entry) -> None:
+        """Keep ``entry`` for ``key`` if it fits and its version is still the
+        newest, evicting the least recently used entries until the cache is
+        within its bound."""
         if not self.fits(entry.size):
             return
         with self._lock:
-            old = self._entries.pop(key, None)
-            self.held += entry.size - (old.size if old else 0)
+            kept = self._see(key)
+            if kept is None:
+                return  # a newer version is known: nobody will ask for this one
+            self._drop(key)
+            kept.add(key)
             self._entries[key] = entry
+            self.held += entry.size
             while self.held > self.max_bytes:
-                _, evicted = self._entries.popitem(last=False)
-                self.held -= evicted.size
+                self._drop(next(iter(self._entries)))
             held = self.held
         metrics.RESULT_CACHE_BYTES.set(held)
+
+    def _see(self, key: Key) -> set[Key] | None:
+        """Note ``key``'s version (dropping the entries of older ones); the keys
+        kept at it, or None if the data set is known at a newer version."""
+        newest = self._newest.get(key.data_set)
+        if newest is not None and newest[0] > key.version:
+            return None
+        if newest is None or newest[0] < key.version:
+            for old in newest[1] if newest else ():
+                self._forget(old)
+            newest = self._newest[key.data_set] = (key.version, set())
+        return newest[1]
+
+    def _drop(self, key: Key) -> None:
+        if key in self._entries:
+            self._forget(key)
+            self._newest[key.data_set][1].discard(key)
+
+    def _forget(self, key: Key) -> None:
+        self.held -= self._entries.pop(key).size

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Hashable
 from datetime import datetime
 
 from flask import Blueprint, Flask, Response, current_app, request
@@ -12,7 +11,7 @@ from backdrop.core.data_sets import DataSetConfig
 from backdrop.core.parameters import READ_PARAMETERS
 from backdrop.core.query import Query
 from backdrop.core.query_args import parse_query
-from backdrop.core.result_cache import Entry, ResultCache
+from backdrop.core.result_cache import Entry, Key, ResultCache
 from backdrop.core.rollups import DataSetState
 from backdrop.errors import NotFound
 from backdrop.read import raw, renderers
@@ -94,7 +93,7 @@ def _answer(
     return raw.respond(s.engine, config, query, s.settings.max_raw_records)
 
 
-def _keep(cache: ResultCache, key: Hashable, response: Response) -> None:
+def _keep(cache: ResultCache, key: Key, response: Response) -> None:
     """Keep a whole 200 body (never a stream) with the ETag the app would
     give it, so a hit sends the same bytes and headers."""
     if not cache.enabled or response.status_code != 200 or response.is_streamed:

@@ -63,15 +63,17 @@ def counter(writer: int, value: int) -> dict[str, Any]:
     return {"_id": f"w{writer}", "writer": writer, "value": value, "_timestamp": STAMP}
 
 
-def write_counter(url: str, token: str, writer: int, acked, started, stop_at: float) -> None:
+def write_counter(url: str, token: str, writer: int, acked, started, go) -> None:
     """One writer process: grow its own counter by write, patch or batch +
     delete, in turn, with short random pauses (quiet moments for hits)."""
+    go.wait()
+    stop_at = time.monotonic() + RUN_SECONDS
     session = requests.Session()
     session.headers["Authorization"] = f"Bearer {token}"
     pause = random.Random(writer)
     spare = {"_id": f"w{writer}-spare", "writer": writer, "value": 0, "_timestamp": STAMP}
     n = 0
-    while time.time() < stop_at:
+    while time.monotonic() < stop_at:
         n += 1
         started[writer] = n
         if n % 3 == 0:
@@ -89,16 +91,18 @@ def write_counter(url: str, token: str, writer: int, acked, started, stop_at: fl
             time.sleep(pause.uniform(0, 0.02))
 
 
-def read_answers(url: str, reader: int, acked, started, stop_at: float, out: str) -> None:
+def read_answers(url: str, reader: int, acked, started, go, out: str) -> None:
     """One reader process: ask the queries in turn (a new connection each
     time, so both read workers answer), noting the writes acknowledged
     before each request and those started before its answer came."""
+    go.wait()
+    stop_at = time.monotonic() + RUN_SECONDS + READ_ON_SECONDS
     seen = []
-    while time.time() < stop_at:
+    while time.monotonic() < stop_at:
         query = QUERIES[(len(seen) + reader) % len(QUERIES)]
-        before = acked[:]
+        before, sent = acked[:], time.monotonic()
         response = requests.get(url + query, timeout=30)
-        after = started[:]
+        after, seconds = started[:], time.monotonic() - sent
         answer = response.json() if response.status_code == 200 else response.text
         seen.append(
             {
@@ -107,6 +111,7 @@ def read_answers(url: str, reader: int, acked, started, stop_at: float, out: str
                 "answer": answer,
                 "before": before,
                 "after": after,
+                "seconds": seconds,
             }
         )
     Path(out).write_text(json.dumps(seen))
@@ -196,22 +201,22 @@ def run(write_url: str, read_url: str, token: str, tmp_path: Path) -> list[dict[
     """Run the writers and readers to the end; every reader's observations."""
     spawn = multiprocessing.get_context("spawn")  # no fork of the threaded test process
     acked, started = spawn.Array("q", WRITERS), spawn.Array("q", WRITERS)
-    stop_at = time.time() + RUN_SECONDS + 2  # spawning takes a moment
+    go = spawn.Barrier(WRITERS + READERS, timeout=120)  # all start together, once spawned
     outs = [str(tmp_path / f"reader{n}.json") for n in range(READERS)]
     processes = [
-        spawn.Process(target=write_counter, args=(write_url, token, w, acked, started, stop_at))
+        spawn.Process(target=write_counter, args=(write_url, token, w, acked, started, go))
         for w in range(WRITERS)
     ] + [
         spawn.Process(
             target=read_answers,
-            args=(read_url, r, acked, started, stop_at + READ_ON_SECONDS, outs[r]),
+            args=(read_url, r, acked, started, go, outs[r]),
         )
         for r in range(READERS)
     ]
     for process in processes:
         process.start()
     for process in processes:
-        process.join(timeout=RUN_SECONDS + 60)
+        process.join(timeout=RUN_SECONDS + 180)
     for process in processes:
         if process.is_alive():
             process.terminate()
@@ -239,7 +244,8 @@ def test_no_answer_is_older_than_an_acknowledged_write(apps, database_url, rollu
     seen = run(
         f"{write.url}/data/{name}/counters", f"{read.url}/data/{name}/counters", token, tmp_path
     )
-    assert len(seen) > 20, "the readers hardly read"
+    slowest = max(observed["seconds"] for observed in seen)
+    assert len(seen) > 20, f"only {len(seen)} reads, the slowest in {slowest:.1f} s"
     for observed in seen:
         assert observed["status"] == 200, observed
         got = totals(observed["answer"])

@@ -4,6 +4,7 @@ setting that sizes it (the read app's use of it is in test_result_cache.py)."""
 from __future__ import annotations
 
 import threading
+from collections.abc import Hashable
 from dataclasses import replace
 from datetime import UTC, datetime
 
@@ -11,7 +12,7 @@ import pytest
 
 from backdrop.core.data_sets import DataSetConfig
 from backdrop.core.query_args import parse_query
-from backdrop.core.result_cache import ENTRY_OVERHEAD, Entry, ResultCache, key
+from backdrop.core.result_cache import ENTRY_OVERHEAD, Entry, Key, ResultCache, key
 from backdrop.settings import MIB, Settings, SettingsError
 
 CONFIG = DataSetConfig(name="sales", data_group="shop", data_type="sales")
@@ -21,6 +22,10 @@ NOW = datetime(2024, 3, 6, 12, 30, tzinfo=UTC)  # a Wednesday
 def entry(size: int) -> Entry:
     """An entry costing exactly ``size`` bytes."""
     return Entry(b"x" * (size - ENTRY_OVERHEAD), ())
+
+
+def at(answer: Hashable, version: int = 1, data_set: str = "sales") -> Key:
+    return Key(data_set, version, answer)
 
 
 def test_queries_that_parse_alike_share_a_key_and_any_difference_separates_them():
@@ -62,39 +67,53 @@ def test_queries_with_explicit_bounds_do_not_depend_on_now():
 def test_the_cache_holds_at_most_its_bound_dropping_the_least_recently_used():
     cache = ResultCache(8000)
     for name in "abcd":
-        cache.put(name, entry(1000))
-    assert cache.get("a") is not None  # now the most recently used
+        cache.put(at(name), entry(1000))
+    assert cache.get(at("a")) is not None  # now the most recently used
     for name in "efghij":
-        cache.put(name, entry(1000))
+        cache.put(at(name), entry(1000))
     assert cache.held <= 8000 and len(cache) == 8
-    assert cache.get("a") is not None
-    assert cache.get("b") is None and cache.get("c") is None  # the oldest went first
-    assert cache.get("j") is not None
+    assert cache.get(at("a")) is not None
+    assert cache.get(at("b")) is None and cache.get(at("c")) is None  # the oldest went first
+    assert cache.get(at("j")) is not None
 
 
 def test_an_entry_over_an_eighth_of_the_bound_is_not_kept():
     cache = ResultCache(8000)
-    cache.put("fits", entry(1000))
-    cache.put("too big", entry(1001))
-    assert cache.get("fits") is not None
-    assert cache.get("too big") is None
+    cache.put(at("fits"), entry(1000))
+    cache.put(at("too big"), entry(1001))
+    assert cache.get(at("fits")) is not None
+    assert cache.get(at("too big")) is None
     assert cache.held == 1000
 
 
 def test_putting_a_key_again_replaces_its_entry_and_its_bytes():
     cache = ResultCache(80_000)
-    cache.put("k", entry(2000))
-    cache.put("k", entry(3000))
+    cache.put(at("k"), entry(2000))
+    cache.put(at("k"), entry(3000))
     assert len(cache) == 1 and cache.held == 3000
-    kept = cache.get("k")
+    kept = cache.get(at("k"))
     assert kept is not None and kept.size == 3000
+
+
+def test_a_newer_version_of_a_data_set_drops_the_entries_of_its_older_ones():
+    cache = ResultCache(80_000)
+    cache.put(at("q1", 1), entry(1000))
+    cache.put(at("q2", 1), entry(1000))
+    cache.put(at("q1", 1, "other"), entry(1000))
+    assert cache.get(at("q1", 2)) is None  # a reader saw version 2
+    assert cache.held == 1000 and len(cache) == 1
+    assert cache.get(at("q1", 1, "other")) is not None
+    cache.put(at("q2", 1), entry(1000))  # a slow reader of version 1: nobody will ask again
+    assert cache.get(at("q2", 1)) is None and cache.held == 1000
+    cache.put(at("q1", 3), entry(2000))
+    assert cache.get(at("q1", 3)) is not None and cache.held == 3000
 
 
 def test_a_cache_of_zero_bytes_keeps_nothing():
     cache = ResultCache(0)
-    cache.put("k", entry(600))
+    cache.put(at("k"), entry(600))
     assert not cache.enabled
-    assert cache.get("k") is None and len(cache) == 0
+    assert cache.get(at("k")) is None and len(cache) == 0
 
 
 def test_threads_putting_and_getting_at_once_keep_the_count_of_bytes_exact():
@@ -102,15 +121,15 @@ def test_threads_putting_and_getting_at_once_keep_the_count_of_bytes_exact():
 
     def work(thread: int) -> None:
         for n in range(2000):
-            cache.put((thread, n % 150), entry(1000 + n % 7))
-            cache.get((thread, (n * 7) % 150))
+            cache.put(at((thread, n % 150)), entry(1000 + n % 7))
+            cache.get(at((thread, (n * 7) % 150)))
 
     threads = [threading.Thread(target=work, args=(t,)) for t in range(8)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    kept = [cache.get((t, n)) for t in range(8) for n in range(150)]
+    kept = [cache.get(at((t, n))) for t in range(8) for n in range(150)]
     assert cache.held == sum(e.size for e in kept if e is not None)
     assert cache.held <= 64 * 1000
 
