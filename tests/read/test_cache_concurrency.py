@@ -125,7 +125,12 @@ def has_rollups() -> bool:
 def database_url(request, tmp_path) -> str:
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path}/concurrency.db"
-    return request.getfixturevalue("postgres_database_url")
+    url = request.getfixturevalue("postgres_database_url")
+    engine = open_engine(url)
+    engine.close()
+    if not hasattr(engine.records, "state"):
+        pytest.skip("the PostgreSQL engine keeps no data-set version yet (state() not merged)")
+    return url
 
 
 @pytest.fixture
