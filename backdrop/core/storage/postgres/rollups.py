@@ -7,7 +7,8 @@ build): each record is counted once per (group, bucket) where the buckets are
 its grain start and ``ALL_TIME`` (``-infinity``), and the counters add up
 element by element. Values are classified as the records' ``aggregate`` does
 (``postgres.aggregate``): a number is an integer when its JSONB text has no
-``.``/``e`` and it is within 64 bits, otherwise a float; sums are numeric.
+``.``/``e`` (scale 0) and it is within 64 bits, otherwise a float; sums are
+numeric.
 
 ``rollup_rows`` is one GROUP BY over the rows of one group, its filters the
 records' filters (``expressions.matching``) over ``dims`` instead of ``data``.
@@ -38,13 +39,15 @@ _ADD = (
     "ARRAY(SELECT x + y FROM unnest(r.counters, excluded.counters) "
     "WITH ORDINALITY AS t(x, y, i) ORDER BY i)"
 )
-# Per measure value: 0 missing, 1 null, 2 neither number nor null, 3 float, 4 integer.
+# Per measure value: 0 missing, 1 null, 2 neither number nor null, 3 float, 4
+# integer (no fraction digits: the JSONB text has no "." exactly when the scale
+# is 0, and never an exponent; and within 64 bits).
 _KIND = (
-    "CASE WHEN {x} IS NULL THEN 0 WHEN jsonb_typeof({x}) = 'null' THEN 1 "
-    "WHEN jsonb_typeof({x}) <> 'number' THEN 2 "
-    "WHEN ({x})::text ~ '[.eE]' OR abs(({x})::numeric) >= 2 ^ 63::numeric THEN 3 ELSE 4 END"
+    "CASE jsonb_typeof({x}) WHEN 'number' THEN CASE WHEN scale(({x})::numeric) > 0 "
+    "OR abs(({x})::numeric) >= 2 ^ 63::numeric THEN 3 ELSE 4 END "
+    "WHEN 'null' THEN 1 ELSE CASE WHEN {x} IS NULL THEN 0 ELSE 2 END END"
 )
-_VALUE = "CASE WHEN jsonb_typeof({x}) = 'number' THEN ({x})::numeric END"
+_VALUE = "CASE jsonb_typeof({x}) WHEN 'number' THEN ({x})::numeric END"
 _COUNTERS = {  # over rec.k<j> (the kind), rec.v<j> (the numeric value), rec.sg (±1)
     "present": "coalesce(sum(sg) FILTER (WHERE {k} > 0), 0)",
     "n": "coalesce(sum(sg) FILTER (WHERE {k} >= 3), 0)",
