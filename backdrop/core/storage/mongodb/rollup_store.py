@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 
 from pymongo import ASCENDING
 from pymongo.client_session import ClientSession
-from pymongo.errors import OperationFailure
+from pymongo.errors import BulkWriteError, OperationFailure
 
 from backdrop.core import rollups
 from backdrop.core.periods import PERIODS
@@ -98,7 +98,11 @@ def result_row(
 
 
 def _overflowed(error: OperationFailure) -> bool:
-    """A server refusing ``$inc`` past 64 bits ("Failed to apply $inc operations")."""
+    """A server refusing ``$inc`` past 64 bits ("Failed to apply $inc
+    operations to current value"), alone or inside a bulk write's errors."""
+    if isinstance(error, BulkWriteError):
+        problems = (error.details or {}).get("writeErrors", [])
+        return any(p.get("code") == BAD_VALUE and "$inc" in p.get("errmsg", "") for p in problems)
     return error.code == BAD_VALUE and "$inc" in str(error)
 
 
