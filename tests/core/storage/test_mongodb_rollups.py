@@ -174,6 +174,32 @@ def test_writes_between_the_chunks_of_a_build_are_counted(mongo, monkeypatch):
         assert used
 
 
+def test_a_build_that_died_midway_resumes_where_it_stopped(mongo, monkeypatch):
+    monkeypatch.setattr(rollup_store, "BUILD_CHUNK", 2)
+    store = mongo.store
+    store.save(NAME, [record(f"r{i}", None, region=f"x{i % 2}", visits=i) for i in range(5)])
+    store.set_rollup(NAME, SPEC)
+    count_chunk = store._count_chunk
+    chunks = []
+
+    def dying_after_one(data_set, session):
+        if chunks:
+            raise RuntimeError("the process died")
+        chunks.append(count_chunk(data_set, session))
+        return chunks[-1]
+
+    monkeypatch.setattr(store, "_count_chunk", dying_after_one)
+    with pytest.raises(RuntimeError):
+        store.build_rollup(NAME)
+    assert mongo.db[STATE].find_one({"_id": NAME})["built_to"] == "r1"
+    store.save(NAME, [record("r0", None, region="x9", visits=100)])  # counted part: kept
+
+    monkeypatch.setattr(store, "_count_chunk", count_chunk)
+    assert store.build_rollup(NAME) is True
+    from_rollup, from_records, used = _answers(store)
+    assert (from_rollup, used) == (from_records, True)
+
+
 def test_a_new_spec_during_a_build_stops_it(mongo, monkeypatch):
     monkeypatch.setattr(rollup_store, "BUILD_CHUNK", 1)
     store = mongo.store

@@ -172,9 +172,10 @@ class RollupMethods:
         transaction each (one transaction over a large data set would outlive
         the server's transaction lifetime, 60 s by default). Meanwhile writers
         keep the rows of the records up to the last chunk counted
-        (``Upkeep.upto``); the last chunk marks the rollup ready. A second
-        build shares the walk; a new spec stops it. No per-operation time
-        limit applies (each chunk is short)."""
+        (``Upkeep.upto``); the last chunk marks the rollup ready. A build
+        started during a walk joins it (so one that died midway resumes); a
+        new spec stops it. No per-operation time limit applies (each chunk is
+        short)."""
         prepare(self.connection)
         with translated():
             if not self.connection.write(lambda session: self._start_build(data_set, session)):
@@ -186,8 +187,11 @@ class RollupMethods:
 
     def _start_build(self, data_set: str, session: ClientSession | None) -> bool:
         upkeep = self._upkeep(data_set, session)
-        if state_of(upkeep.bump()).rollup is None:
+        started = upkeep.bump()
+        if state_of(started).rollup is None:
             return False
+        if started.get("building"):
+            return True  # join the walk in progress: a lost build resumes where it stopped
         upkeep.rows.delete_many({"ds": data_set}, session=session)
         upkeep.bump(UNBUILT | {"building": True, "reason": None})
         return True
