@@ -136,7 +136,8 @@ def section(figures: dict[str, list[dict]], command: str) -> str:
                 f"- {engine}: time at {big['n']:,} ÷ at {small['n']:,}: "
                 f"**{p50(big['api']) / p50(small['api']):.2f}** (target ≤ 2)"
             )
-    return "\n".join([*lines, "", *verdicts, ""]) + "\n"
+    fallbacks = [f"- rollup built in-process: {f}" for f in rollups.FALLBACKS]
+    return "\n".join([*lines, "", *verdicts, *fallbacks, ""]) + "\n"
 
 
 def write(output: Path, text: str) -> None:
