@@ -147,6 +147,19 @@ def test_every_kind_of_write_is_seen_at_once_by_every_read_app(stack):
             assert sums(reader) == expected
 
 
+def test_a_data_set_dropped_and_made_again_never_gets_the_old_answers(stack):
+    reader = stack.readers[0]
+    assert sums(reader) == sums(reader) == {"north": 1, "south": 10}
+    assert stack.write.delete("/data-sets/sales", headers=ADMIN).status_code == 200
+    body = {"name": "sales", "data_group": "shop", "data_type": "sales"}
+    created = stack.write.post("/data-sets", json=body, headers=ADMIN)
+    assert created.status_code == 201, created.get_json()
+    stack.token = created.get_json()["bearer_token"]
+    assert sums(reader) == {}
+    stack.post([{"_id": "a", "region": "west", "value": 7}])
+    assert sums(reader) == {"west": 7}
+
+
 def test_csv_and_json_of_one_query_are_kept_apart(stack):
     reader = stack.readers[0]
     for _ in range(2):
