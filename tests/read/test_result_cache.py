@@ -183,6 +183,16 @@ def test_unpublishing_changes_the_cached_answer_at_once(stack):
     assert response.headers["Cache-Control"] == "no-cache"
 
 
+def test_a_cached_answer_takes_the_current_cache_control_and_legacy_address(stack):
+    reader = stack.readers[0]
+    assert reader.get(QUERY).headers["Cache-Control"] == "max-age=1800, must-revalidate"
+    changed = stack.write.patch("/data-sets/sales", json={"realtime": True}, headers=ADMIN)
+    assert changed.status_code == 200, changed.get_json()
+    moved = change(reader, lambda: reader.get(QUERY.replace("/data/shop/sales", "/sales")))
+    assert moved["backdrop_result_cache_hits_total"] == 1  # realtime changes no body
+    assert reader.get(QUERY).headers["Cache-Control"] == "max-age=120, must-revalidate"
+
+
 def test_forbidding_raw_queries_refuses_one_that_was_cached(stack):
     reader = stack.readers[0]
     for _ in range(2):
