@@ -124,6 +124,7 @@ def test_the_same_query_again_is_sent_from_the_cache_with_the_same_bytes(stack):
     assert again[0].data == first[0].data
     for header in ("ETag", "Content-Type", "Cache-Control", "Access-Control-Allow-Origin"):
         assert again[0].headers[header] == first[0].headers[header]
+    assert again[0].headers["X-Request-Id"] != first[0].headers["X-Request-Id"]  # per request
     unchanged = reader.get(QUERY, headers={"If-None-Match": first[0].headers["ETag"]})
     assert unchanged.status_code == 304
 
