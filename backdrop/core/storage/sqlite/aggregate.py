@@ -19,6 +19,7 @@ import orjson
 
 from backdrop.core.periods import PERIODS
 from backdrop.core.query import COLLECT_METHODS, Collect, Where
+from backdrop.core.rollups import dimension_key
 from backdrop.core.storage.base import Row
 from backdrop.core.storage.sqlite.rows import moment, path, table
 from backdrop.core.storage.sqlite.sql import Params, select_sql, where_sql
@@ -205,13 +206,11 @@ def merge_equal_groups(
     rows: list[Row], group_by: tuple[str, ...], collects: tuple[Collect, ...]
 ) -> list[Row]:
     """One row per group value: JSON texts ``1`` and ``1.0`` are different
-    groups in SQL but the same number, as in the other engines."""
+    groups in SQL but the same number, as in the other engines (a list or
+    object value is keyed by its JSON text)."""
     merged: dict[tuple[Any, ...], Row] = {}
     for row in rows:
-        key = (
-            tuple((type(row[f]) is bool, row[f]) for f in group_by),
-            row.get("_start_at"),
-        )
+        key = (tuple(dimension_key(row[f]) for f in group_by), row.get("_start_at"))
         if key not in merged:
             merged[key] = row
             continue

@@ -66,6 +66,13 @@ CREATE TABLE IF NOT EXISTS documents (
     body TEXT NOT NULL,
     PRIMARY KEY (kind, id)
 );
+CREATE TABLE IF NOT EXISTS data_set_state (
+    name TEXT PRIMARY KEY,
+    version INTEGER NOT NULL,
+    rollup TEXT,
+    ready INTEGER NOT NULL DEFAULT 0,
+    reason TEXT
+);
 """
 
 
@@ -162,7 +169,8 @@ class Connections:
             # 16 MB of page cache keeps the GROUP BY sorts of big data sets in memory.
             connection.execute("PRAGMA cache_size = -16000")
             exists = connection.execute(
-                "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'documents'"
+                "SELECT count(*) FROM sqlite_master "
+                "WHERE type = 'table' AND name = 'data_set_state'"
             ).fetchone()[0]
             if not exists:
                 connection.executescript(_SCHEMA)

@@ -14,16 +14,34 @@ from collections.abc import Generator, Iterable
 from datetime import datetime
 from typing import Any
 
+import orjson
+
 from backdrop.core.periods import PERIOD_KEYS
 from backdrop.core.query import Collect, Sort, Where
+from backdrop.core.rollups import DataSetState, RollupSpec
 from backdrop.core.storage.base import Record, Row
 from backdrop.core.storage.sqlite import rows as rows_
 from backdrop.core.storage.sqlite.aggregate import aggregate
 from backdrop.core.storage.sqlite.connection import Connections, is_missing_table, translated
+from backdrop.core.storage.sqlite.rollups import (
+    Upkeep,
+    build,
+    read_state,
+    reset,
+    rollup_rows,
+    set_rollup,
+)
 from backdrop.core.storage.sqlite.sql import Params, order_sql, select_sql, where_sql
 from backdrop.errors import InvalidRecords
 
 SCAN_BATCH = 1000
+
+
+_BATCH = "_id IN (SELECT value FROM json_each(:ids))"
+
+
+def _ids(records: list[Record]) -> dict[str, str]:
+    return {"ids": orjson.dumps([record["_id"] for record in records]).decode()}
 
 
 def _create_table(connection: sqlite3.Connection, name: str) -> None:
@@ -41,7 +59,7 @@ def _create_table(connection: sqlite3.Connection, name: str) -> None:
     )
 
 
-def _cap(connection: sqlite3.Connection, table: str, capped_size: int) -> None:
+def _cap(connection: sqlite3.Connection, table: str, capped_size: int, upkeep: Upkeep) -> None:
     """Drop the oldest records (by _updated_at, then insertion order) until
     the bytes of the rest fit in ``capped_size``."""
     total = connection.execute(
@@ -49,13 +67,14 @@ def _cap(connection: sqlite3.Connection, table: str, capped_size: int) -> None:
     ).fetchone()[0]
     if total <= capped_size:
         return
-    connection.execute(
-        f"DELETE FROM {table} WHERE rowid IN (SELECT rowid FROM ("
+    oldest = (
+        f"rowid IN (SELECT rowid FROM ("
         f"SELECT rowid, sum(length(CAST(data AS BLOB))) OVER ("
         f"ORDER BY _updated_at DESC, rowid DESC) AS newer_bytes FROM {table}"
-        f") WHERE newer_bytes > ?)",
-        (capped_size,),
+        f") WHERE newer_bytes > :cap)"
     )
+    upkeep.subtract(oldest, {"cap": capped_size})
+    connection.execute(f"DELETE FROM {table} WHERE {oldest}", {"cap": capped_size})
 
 
 def _rows(records: list[Record]) -> list[tuple[Any, ...]]:
@@ -87,12 +106,19 @@ class SQLiteRecords:
                 return []
             raise
 
-    def _change(self, data_set: str, condition: str, params: tuple[Any, ...]) -> int:
+    def _change(self, data_set: str, condition: str, params: dict[str, Any]) -> int:
         """Delete the records matching ``condition``; how many there were."""
         try:
             with self.connections.transaction() as connection:
-                sql = f"DELETE FROM {rows_.table(data_set)} {condition}"
+                upkeep = Upkeep(connection, data_set)
+                if condition:
+                    upkeep.subtract(condition, params)
+                else:
+                    upkeep.discard()
+                where = f"WHERE {condition}" if condition else ""
+                sql = f"DELETE FROM {rows_.table(data_set)} {where}"
                 rowcount: int = connection.execute(sql, params).rowcount
+                upkeep.finish()
                 return rowcount
         except sqlite3.OperationalError as error:
             if is_missing_table(error):
@@ -101,11 +127,15 @@ class SQLiteRecords:
 
     def create(self, data_set: str) -> None:
         with self.connections.transaction() as connection:
+            Upkeep(connection, data_set)
+            reset(connection, data_set)
             connection.execute(f"DROP TABLE IF EXISTS {rows_.table(data_set)}")
             _create_table(connection, data_set)
 
     def drop(self, data_set: str) -> None:
         with self.connections.transaction() as connection:
+            Upkeep(connection, data_set)
+            reset(connection, data_set)
             connection.execute(f"DROP TABLE IF EXISTS {rows_.table(data_set)}")
 
     def save(
@@ -120,17 +150,23 @@ class SQLiteRecords:
         rows = _rows(records)
         insert = _insert(table)
         with self.connections.transaction() as connection:
+            upkeep = Upkeep(connection, data_set)
             try:
                 if replace:
                     connection.execute(f"DELETE FROM {table}")
+                    upkeep.discard()
+                else:
+                    upkeep.subtract(_BATCH, _ids(records))
                 connection.executemany(insert, rows)
             except sqlite3.OperationalError as error:
                 if not is_missing_table(error):
                     raise
                 _create_table(connection, data_set)
                 connection.executemany(insert, rows)
+            upkeep.add(_BATCH, _ids(records))
             if capped_size and capped_size > 0:
-                _cap(connection, table, capped_size)
+                _cap(connection, table, capped_size, upkeep)
+            upkeep.finish()
 
     def save_batches(
         self, data_set: str, batches: Iterable[list[Record]], capped_size: int | None = 0
@@ -141,12 +177,17 @@ class SQLiteRecords:
         insert = _insert(table)
         stored = 0
         with self.connections.transaction() as connection:
+            upkeep = Upkeep(connection, data_set)
             _create_table(connection, data_set)
             for records in batches:
-                connection.executemany(insert, _rows(records))
+                rows, ids = _rows(records), _ids(records)
+                upkeep.subtract(_BATCH, ids)
+                connection.executemany(insert, rows)
+                upkeep.add(_BATCH, ids)
                 stored += len(records)
             if capped_size and capped_size > 0:
-                _cap(connection, table, capped_size)
+                _cap(connection, table, capped_size, upkeep)
+            upkeep.finish()
         return stored
 
     def get(self, data_set: str, record_id: str) -> Record | None:
@@ -155,10 +196,10 @@ class SQLiteRecords:
         return rows_.record(found[0][0]) if found else None
 
     def delete(self, data_set: str, record_id: str) -> bool:
-        return self._change(data_set, "WHERE _id = ?", (record_id,)) > 0
+        return self._change(data_set, "_id = :id", {"id": record_id}) > 0
 
     def empty(self, data_set: str) -> None:
-        self._change(data_set, "", ())
+        self._change(data_set, "", {})
 
     def count(self, data_set: str) -> int:
         found = self._select(f"SELECT count(*) FROM {rows_.table(data_set)}")
@@ -233,3 +274,22 @@ class SQLiteRecords:
         collects: tuple[Collect, ...],
     ) -> list[Row]:
         return aggregate(self._select, data_set, where, group_by, period, collects)
+
+    def state(self, data_set: str) -> DataSetState:
+        return read_state(self.connections, data_set)
+
+    def set_rollup(self, data_set: str, spec: RollupSpec | None) -> None:
+        set_rollup(self.connections, data_set, spec)
+
+    def build_rollup(self, data_set: str) -> bool:
+        return build(self.connections, data_set, _create_table)
+
+    def rollup_rows(
+        self,
+        data_set: str,
+        group: int,
+        where: Where,
+        group_by: tuple[str, ...],
+        period: str | None,
+    ) -> list[Row]:
+        return rollup_rows(self.connections, data_set, group, where, group_by, period)
