@@ -1,5 +1,6 @@
 """Saving a config hands its rollup to the engine and has it built; the sweep
-repairs a lost build; a failed build is logged with the command to run."""
+repairs a lost build; a failed build is logged with the command to run. On
+every engine (the ``engine`` fixture of tests/conftest.py)."""
 
 from __future__ import annotations
 
@@ -27,13 +28,6 @@ class Recording:
 
     def start(self, data_set):
         self.started.append(data_set)
-
-
-@pytest.fixture
-def engine(tmp_path):
-    engine = SQLiteEngine(f"sqlite:///{tmp_path}/t.db")
-    yield engine
-    engine.close()
 
 
 @pytest.fixture
@@ -149,7 +143,8 @@ def test_the_default_builds_at_once(engine):
     assert engine.records.state("visits").ready
 
 
-def test_a_thread_builds_it_on_an_engine_of_its_own(engine, tmp_path):
+def test_a_thread_builds_it_on_an_engine_of_its_own(tmp_path):
+    engine = SQLiteEngine(f"sqlite:///{tmp_path}/t.db")
     opened = []
 
     def connect():
@@ -165,3 +160,4 @@ def test_a_thread_builds_it_on_an_engine_of_its_own(engine, tmp_path):
             thread.join()
     assert engine.records.state("visits").ready
     assert len(opened) == 1 and opened[0] is not engine
+    engine.close()
