@@ -165,7 +165,7 @@ class MongoRecords(RollupMethods):
                 capping.counter.forget()
             upkeep.end()
 
-        self.connection.write(write)
+        self._maintained(data_set, write)
 
     @available
     def get(self, data_set: str, record_id: str) -> Record | None:
@@ -194,7 +194,7 @@ class MongoRecords(RollupMethods):
             upkeep.end()
             return removed is not None
 
-        return self.connection.write(remove)
+        return self._maintained(data_set, remove)
 
     @available
     def empty(self, data_set: str) -> None:

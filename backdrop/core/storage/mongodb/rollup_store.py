@@ -4,10 +4,13 @@ build_rollup, rollup_rows (the layout and the write-path upkeep are in
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
-from typing import Any
+from typing import Any, TypeVar
 
+from pymongo import ASCENDING
 from pymongo.client_session import ClientSession
+from pymongo.errors import OperationFailure
 
 from backdrop.core import rollups
 from backdrop.core.periods import PERIODS
@@ -22,6 +25,7 @@ from backdrop.core.storage.mongodb.rollups import (
     ROLLUP_INDEXES,
     ROLLUPS,
     STATE,
+    UNBUILT,
     Overflow,
     Upkeep,
     fields_read,
@@ -29,10 +33,9 @@ from backdrop.core.storage.mongodb.rollups import (
 )
 from backdrop.core.storage.mongodb.values import plain
 
-BUILD_BATCH = 10_000
-# How often build_rollup starts again when, without transactions, a write
-# landed while it counted.
-BUILD_ATTEMPTS = 3
+BUILD_CHUNK = 5_000
+BAD_VALUE = 2
+T = TypeVar("T")
 
 
 def prepare(connection: Connection) -> None:
@@ -94,6 +97,11 @@ def result_row(
     return row
 
 
+def _overflowed(error: OperationFailure) -> bool:
+    """A server refusing ``$inc`` past 64 bits ("Failed to apply $inc operations")."""
+    return error.code == BAD_VALUE and "$inc" in str(error)
+
+
 class RollupMethods:
     """Mixed into ``MongoRecords``; see ``RecordStore`` for the contract."""
 
@@ -120,7 +128,25 @@ class RollupMethods:
         prepare(self.connection)
         upkeep = self._upkeep(data_set, None)
         upkeep.rows.delete_many({"ds": data_set})
-        upkeep.bump({"rollup": None, "ready": False} if unset else None)
+        upkeep.bump(UNBUILT | {"rollup": None} if unset else None)
+
+    def _maintained(self, data_set: str, write: Callable[[ClientSession | None], T]) -> T:
+        """``connection.write(write)``; should a stored counter go past 64 bits
+        on the server (which fails the write), the rollup is marked not built,
+        with the reason, and the write runs again without it: never a 500."""
+        try:
+            return self.connection.write(write)
+        except OperationFailure as error:
+            if not _overflowed(error):
+                raise
+            reason = f"a counter went beyond 64 bits: {error}"
+        self.connection.write(lambda session: self._give_up(data_set, session, reason))
+        return self.connection.write(write)
+
+    def _give_up(self, data_set: str, session: ClientSession | None, reason: str) -> None:
+        upkeep = self._upkeep(data_set, session)
+        upkeep.rows.delete_many({"ds": data_set}, session=session)
+        upkeep.bump(UNBUILT | {"reason": reason})
 
     @available
     def set_rollup(self, data_set: str, spec: RollupSpec | None) -> None:
@@ -133,54 +159,67 @@ class RollupMethods:
                 return
             upkeep.rows.delete_many({"ds": data_set}, session=session)
             document = None if spec is None else spec.document()
-            upkeep.bump({"rollup": document, "ready": False, "reason": None})
+            upkeep.bump(UNBUILT | {"rollup": document, "reason": None})
 
         self.connection.write(change)
 
     def build_rollup(self, data_set: str) -> bool:
-        """Count every record in one transaction (where there are transactions;
-        a long build can then outlive the server's transaction lifetime, 60 s by
-        default). Without transactions it counts again if a write finished
-        while it counted. No per-operation time limit applies."""
+        """Count the records in chunks of ``BUILD_CHUNK`` in ``_id`` order, one
+        transaction each (one transaction over a large data set would outlive
+        the server's transaction lifetime, 60 s by default). Meanwhile writers
+        keep the rows of the records up to the last chunk counted
+        (``Upkeep.upto``); the last chunk marks the rollup ready. A second
+        build shares the walk; a new spec stops it. No per-operation time
+        limit applies (each chunk is short)."""
         prepare(self.connection)
         with translated():
-            for _ in range(BUILD_ATTEMPTS):
-                built = self.connection.write(lambda session: self._build(data_set, session))
-                if built is not None:
-                    return built
-        return False
+            if not self.connection.write(lambda session: self._start_build(data_set, session)):
+                return False
+            while True:
+                done = self.connection.write(lambda session: self._count_chunk(data_set, session))
+                if done is not None:
+                    return done
 
-    def _build(self, data_set: str, session: ClientSession | None) -> bool | None:
-        """True when built, False when there is no rollup (or it overflowed),
-        None when a write raced the build (no transactions only)."""
+    def _start_build(self, data_set: str, session: ClientSession | None) -> bool:
         upkeep = self._upkeep(data_set, session)
-        started = upkeep.bump()
-        spec = state_of(started).rollup
-        if spec is None:
+        if state_of(upkeep.bump()).rollup is None:
             return False
         upkeep.rows.delete_many({"ds": data_set}, session=session)
-        upkeep.document = {**started, "ready": True}  # count as if built
-        records = self.connection.collection(data_set)
-        cursor = records.find({}, fields_read(spec), session=session).batch_size(BUILD_BATCH)
-        batch: list[dict[str, Any]] = []
-        for document in cursor:
-            batch.append(document)
-            if len(batch) >= BUILD_BATCH:
-                upkeep.change(batch, 1)
-                batch = []
-        upkeep.change(batch, 1)
+        upkeep.bump(UNBUILT | {"building": True, "reason": None})
+        return True
+
+    def _count_chunk(self, data_set: str, session: ClientSession | None) -> bool | None:
+        """Count the next chunk: None while more follow, else whether the
+        rollup is ready (False: unset, changed or overflowed meanwhile)."""
+        upkeep = self._upkeep(data_set, session)
+        document = upkeep.bump()  # writers of the data set conflict with it here
+        spec = state_of(document).rollup
+        if spec is None or not document.get("building"):
+            return state_of(document).ready
+        after = document.get("built_to")
+        chunk = list(
+            self.connection.collection(data_set).find(
+                {} if after is None else {"_id": {"$gt": after}},
+                fields_read(spec),
+                sort=[("_id", ASCENDING)],
+                limit=BUILD_CHUNK,
+                allow_disk_use=True,
+                session=session,
+            )
+        )
+        upkeep.document = {**document, "ready": True, "building": False}  # count it whole
+        upkeep.change(chunk, 1)
         try:
             upkeep.apply(spec)
         except Overflow as error:
             upkeep.rows.delete_many({"ds": data_set}, session=session)
-            upkeep.bump({"ready": False, "reason": str(error)})
+            upkeep.bump(UNBUILT | {"reason": str(error)})
             return False
-        finished = upkeep.state.update_one(
-            {"_id": data_set, "version": started["version"]},
-            {"$set": {"ready": True, "reason": None}, "$inc": {"version": 1}},
-            session=session,
-        )
-        return True if finished.matched_count else None
+        if len(chunk) < BUILD_CHUNK:
+            upkeep.bump({"ready": True, "building": False, "built_to": None})
+            return True
+        upkeep.bump({"built_to": chunk[-1]["_id"]})
+        return None
 
     @available
     def rollup_rows(

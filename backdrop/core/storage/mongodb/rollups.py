@@ -1,8 +1,11 @@
 """Per data set, beside its records: a version and the rollup (``backdrop.core.rollups``).
 
 Collection ``_backdrop_state`` holds one document per data set name,
-``{_id: <data set>, version, rollup: <spec document> | null, ready}``; it
-outlives a drop, so the version (``$inc`` in every write) never repeats.
+``{_id: <data set>, version, rollup: <spec document> | null, ready, building,
+built_to, reason}``; it outlives a drop, so the version (``$inc`` in every
+write) never repeats. ``building``/``built_to``: a build walks the records in
+``_id`` order, and writers keep the rows of the records it has counted.
+``reason``: why a rollup was left unbuilt (a counter beyond 64 bits).
 
 Collection ``_backdrop_rollups`` holds the counter rows of every data set:
 ``{_id: <digest>, ds, g, b, d: {field: value}, <period keys>, c: {counter: n}}``
@@ -48,6 +51,8 @@ ALL_TIME_MARKER = "ALL_TIME"
 ROLLUP_INDEXES = [IndexModel([("ds", ASCENDING), ("g", ASCENDING), ("b", ASCENDING)])]
 INT64 = range(-(2**63), 2**63)
 _ORDER = tuple(PERIODS)
+# The state of a rollup that is set but not built (nor being built).
+UNBUILT = {"ready": False, "building": False, "built_to": None}
 Deltas = dict[tuple[int, Bucket, tuple[Any, ...]], list[int | float]]
 
 
@@ -122,6 +127,8 @@ class Upkeep:
         self.session = session
         self._document: dict[str, Any] | None = None
         self.spec: RollupSpec | None = None
+        self.upto: str | None = None
+        self.partial = False
         self.pending: Deltas = {}
         self.stand_in = stand_in
 
@@ -139,11 +146,16 @@ class Upkeep:
 
     @document.setter
     def document(self, document: dict[str, Any] | None) -> None:
-        """The state document as last read; ``spec`` is the rollup to
-        maintain, set and built, or None."""
+        """The state document as last read. ``spec`` is the rollup to
+        maintain (built, or being built), or None; while it is being built,
+        only records with an ``_id`` up to ``upto`` are counted in it (none
+        when ``upto`` is None)."""
         self._document = document
         state = state_of(document)
-        self.spec = state.rollup if state.ready else None
+        building = bool(document and document.get("building"))
+        self.spec = state.rollup if state.ready or building else None
+        self.upto = document.get("built_to") if document and building else None
+        self.partial = building and not state.ready
 
     def bump(self, changes: Mapping[str, Any] | None = None) -> dict[str, Any]:
         update: dict[str, Any] = {"$inc": {"version": 1}}
@@ -163,6 +175,9 @@ class Upkeep:
         spec = self.spec
         if spec is None:
             return
+        if self.partial:
+            upto = self.upto
+            records = [r for r in records if upto is not None and r["_id"] <= upto]
         found = rollups.deltas(spec, (plain(dict(r)) for r in records), sign)
         for key, counters in found.items():
             into = self.pending.get(key)
@@ -204,7 +219,7 @@ class Upkeep:
                 self.apply(spec)
             except Overflow as error:
                 self.rows.delete_many({"ds": self.data_set}, session=self.session)
-                self.document = self.bump({"ready": False, "reason": str(error)})
+                self.document = self.bump(UNBUILT | {"reason": str(error)})
                 return
         if self.session is None:
             self.document = self.bump()
