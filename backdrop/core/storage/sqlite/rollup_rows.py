@@ -68,11 +68,31 @@ def _rows_sql(
     keys = [f"{k}{layout.column(f)}" for f in group_by for k in "vt"]
     if period is not None:
         keys.append(PERIODS[period].key)
-    sums = layout.counter_sums(integer_sums)
+    keys += [f"m{j}" for j in layout.measures]
+    total = "sum" if integer_sums else "total"
+    sums = ["sum(n)", *(f"{total}(s{j})" for j in layout.measures)]
     sql = f"SELECT {', '.join([*keys, *sums])} FROM {layout.table} WHERE {' AND '.join(clauses)}"
     if keys:
         sql += f" GROUP BY {', '.join(keys)}"
     return sql, bind.values
+
+
+_NUMBERS = ("integer", "real")
+_NOT_NUMBERS = ("true", "false", "text", "array", "object")
+
+
+def _counters(measures: tuple[str, ...], types: Any, n: int, sums: Any) -> dict[str, Any]:
+    """``counter_names()`` of rows with these measure types, ``n`` records and
+    these sums (a sum counts only for a number type)."""
+    counters: dict[str, Any] = {"_count": n}
+    for measure, kind, total in zip(measures, types, sums, strict=True):
+        counters[f"{measure}:present"] = n if kind else 0
+        counters[f"{measure}:n"] = n if kind in _NUMBERS else 0
+        counters[f"{measure}:isum"] = total if kind == "integer" else 0
+        counters[f"{measure}:fsum"] = float(total) if kind == "real" else 0.0
+        counters[f"{measure}:floats"] = n if kind == "real" else 0
+        counters[f"{measure}:bad"] = n if kind in _NOT_NUMBERS else 0
+    return counters
 
 
 def rollup_rows(
@@ -83,8 +103,10 @@ def rollup_rows(
     group_by: tuple[str, ...],
     period: str | None,
 ) -> list[Row]:
-    """``RecordStore.rollup_rows``: one GROUP BY over the group's rows; values
-    SQL keeps apart but that are the same JSON number (1 and 1.0) merged."""
+    """``RecordStore.rollup_rows``: one GROUP BY over the group's rows (per
+    measure types too, few rows, whose counters are derived and summed
+    here); values SQL keeps apart but that are the same JSON number (1 and
+    1.0) merged."""
     spec = read_state(connections, name).rollup
     if spec is None:
         return []
@@ -104,7 +126,13 @@ def rollup_rows(
         if period is not None:
             row["_start_at"] = moment(found_row[width - 1])
         key = (*(rollups.dimension_key(row[f]) for f in group_by), row.get("_start_at"))
-        counters = dict(zip(layout.spec.counter_names(), found_row[width:], strict=True))
+        m = len(layout.measures)
+        types, n, sums = (
+            found_row[width : width + m],
+            found_row[width + m],
+            found_row[width + m + 1 :],
+        )
+        counters = _counters(spec.measures, types, n, sums)
         if key not in merged:
             merged[key] = {**row, **counters}
         else:
