@@ -25,6 +25,7 @@ from backdrop.command_line import (
     engine,
     existing,
     quiet_logging,
+    registry,
     run,
     settings,
     verbose_logging,
@@ -33,6 +34,7 @@ from backdrop.core.data_sets import DataSetConfig, Registry
 from backdrop.dashboards_cli import dashboards
 from backdrop.errors import BackdropError
 from backdrop.migrate import migrate
+from backdrop.rollups_cli import rollups
 from backdrop.transformers.cli import transforms
 from backdrop.transformers.sources_cli import sources
 
@@ -99,10 +101,6 @@ def data_sets(ctx: click.Context) -> None:
     EngineContext.attach(ctx)
 
 
-def _registry() -> Registry:
-    return Registry(engine())
-
-
 def _json_object(text: str, what: str) -> dict[str, Any]:
     try:
         value = json.loads(text)
@@ -138,7 +136,7 @@ def create(name: str, fields_: tuple[str, ...], config_json: str | None) -> None
     body = {**(_json_object(config_json, "--config") if config_json else {})}
     body.update(_assignments(fields_))
     body["name"] = name
-    config, token = run(_registry().create, body)
+    config, token = run(registry().create, body)
     echo_json({**config.public(), "bearer_token": token})
 
 
@@ -238,17 +236,17 @@ def import_(file) -> None:
         entries = [entries]
     if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
         raise click.ClickException(f"{file.name} must hold a JSON list of data-set objects")
-    registry = _registry()
+    configs = registry()
     created = skipped = failed = 0
     for entry in entries:
         body, ignored = stagecraft_body(entry)
         name = body.get("name")
-        if isinstance(name, str) and run(registry.find_by_name, name) is not None:
+        if isinstance(name, str) and run(configs.find_by_name, name) is not None:
             click.echo(f"skipped {name}: already exists")
             skipped += 1
             continue
         try:
-            config, token = registry.create(body)
+            config, token = configs.create(body)
         except BackdropError as error:
             click.echo(f"failed {name}: {error.describe()}", err=True)
             failed += 1
@@ -268,3 +266,4 @@ main.add_command(dashboards)  # `backdrop dashboards …` (SPEC 11), backdrop/da
 main.add_command(transforms)  # `backdrop transforms …` (SPEC 6), backdrop/transformers/cli.py
 main.add_command(sources)  # `backdrop sources …` (SPEC 12), backdrop/transformers/sources_cli.py
 main.add_command(migrate)  # `backdrop migrate`, backdrop/migrate.py
+main.add_command(rollups)  # `backdrop rollups status|build`, backdrop/rollups_cli.py

@@ -13,11 +13,13 @@ from urllib.parse import urlsplit, urlunsplit
 
 import click
 
+from backdrop.core import rollup_builds
 from backdrop.core.data_sets import Registry
 from backdrop.core.storage import open_engine
 from backdrop.core.storage.base import StorageEngine
 from backdrop.errors import BackdropError
 from backdrop.settings import Settings, SettingsError
+from backdrop.transformers.rollup_tasks import Enqueue
 
 T = TypeVar("T")
 SQLITE_PREFIX = "sqlite:///"
@@ -121,15 +123,41 @@ def database() -> str:
     return _context().database
 
 
+class BuildHere:
+    """Rollup builds of a command (no broker): now, before the command ends,
+    saying so on stderr, since a big data set takes a while."""
+
+    def __init__(self, store: StorageEngine):
+        self.store = store
+
+    def start(self, data_set: str) -> None:
+        click.echo(f"building the rollup of {data_set}…", err=True)
+        try:
+            built = rollup_builds.build(self.store, data_set)
+        except Exception as error:
+            rollup_builds.log_failure(data_set, error)
+            click.echo(f"could not build the rollup of {data_set}: {error}", err=True)
+            return
+        click.echo(f"built the rollup of {data_set} in {built.seconds:.2f} s", err=True)
+
+
+def registry(read_only: bool = False) -> Registry:
+    """The registry of the command's database. A rollup that a change sets is
+    built by the worker when a broker is configured, else by the command."""
+    store = engine(read_only)
+    broker_url = settings().broker_url
+    return Registry(store, Enqueue(broker_url) if broker_url else BuildHere(store))
+
+
 def existing(name: str, read_only: bool = False) -> Registry:
     """The registry, once it is known to hold a data set called ``name``."""
-    registry = Registry(engine(read_only))
-    if run(registry.find_by_name, name) is None:
+    found = registry(read_only)
+    if run(found.find_by_name, name) is None:
         raise click.ClickException(
             f"no data set named {name!r} in {database()}; "
             "'backdrop data-sets list' shows the ones there"
         )
-    return registry
+    return found
 
 
 def run(action: Callable[..., T], *args: Any) -> T:

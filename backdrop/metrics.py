@@ -20,6 +20,7 @@ from prometheus_client import (
     REGISTRY,
     CollectorRegistry,
     Counter,
+    Gauge,
     Histogram,
     generate_latest,
     multiprocess,
@@ -72,6 +73,15 @@ TRANSFORM_RUNS = counter(
     "outcome",
 )
 SOURCE_RUNS = counter("backdrop_source_runs_total", "Source pulls, by outcome", "outcome")
+RESULT_CACHE_HITS = counter("backdrop_result_cache_hits_total", "Read answers sent from the cache")
+RESULT_CACHE_MISSES = counter(
+    "backdrop_result_cache_misses_total", "Read answers looked up in the cache and not found"
+)
+RESULT_CACHE_BYTES = Gauge(
+    "backdrop_result_cache_bytes",
+    "Bytes of read answers the cache holds, summed over live processes",
+    multiprocess_mode="livesum",
+)
 DATABASE_ERRORS = counter(
     "backdrop_database_errors_total",
     "Database operations that failed because the database was unreachable or too slow, by engine",

@@ -25,6 +25,12 @@ def _positive_int(value: str) -> int:
     return number
 
 
+def _non_negative_int(value: str) -> int:
+    if not value.isdigit():
+        raise ValueError("must be 0 or a positive integer")
+    return int(value)
+
+
 def _fraction(value: str) -> float:
     number = float(value)
     if not 0 < number <= 1:
@@ -117,6 +123,14 @@ SETTINGS: tuple[Setting, ...] = (
         "Most records one raw (ungrouped) read may return (it is streamed, so memory stays "
         "bounded whatever its size); past it the read answers 400 pointing to limit and the "
         "export route.",
+    ),
+    Setting(
+        "result_cache_bytes",
+        "BACKDROP_RESULT_CACHE_BYTES",
+        64 * MIB,
+        _non_negative_int,
+        "Bytes of read answers each read-app process keeps, to send again until the data "
+        "set's next write (an answer over an eighth of it is not kept). 0: no cache.",
     ),
     Setting(
         "database_timeout",
@@ -284,6 +298,7 @@ class Settings:
     max_body_bytes: int = 10 * MIB
     max_batch_records: int = 100_000
     max_raw_records: int = 10_000_000
+    result_cache_bytes: int = 64 * MIB
     database_timeout: float = 10.0
     admin_url: str | None = None
     max_upload_bytes: int = 50 * MIB

@@ -21,9 +21,12 @@ from pathlib import Path
 import orjson
 
 from benchmarks import generate
+from benchmarks.backends import SQLiteSqlSide
 from benchmarks.harness import app_env, ensure_bench_venv, start_app
+from benchmarks.ingest import measure_ingest
 from benchmarks.queries import GROWTH, QUERIES
-from benchmarks.run import BATCH, Sides, measure_ingest
+from benchmarks.results import BATCH, DATA_SET
+from benchmarks.sides import Sides
 
 
 def py_spy(bench_bin: Path, out: Path, rate: int = 200) -> list[str]:
@@ -95,7 +98,12 @@ def main(argv: list[str] | None = None) -> None:
         if args.what == "ingest":
             bodies = [orjson.dumps(b) for b in generate.batches(args.records, BATCH)]
             result = measure_ingest(
-                bodies, args.records, args.workers, work / "p.db", work, wrap=wrap
+                bodies,
+                args.records,
+                args.workers,
+                f"sqlite:///{work / 'p.db'}",
+                work / "write.log",
+                wrap=wrap,
             )
             print(f"{result.rate:,.0f} rec/s under the profiler", file=sys.stderr)
         else:
@@ -103,11 +111,11 @@ def main(argv: list[str] | None = None) -> None:
             if db is None:
                 db = work / "p.db"
                 bodies = [orjson.dumps(b) for b in generate.batches(args.records, BATCH)]
-                measure_ingest(bodies, args.records, 2, db, work)
+                measure_ingest(bodies, args.records, 2, f"sqlite:///{db}", work / "write.log")
             env = app_env(f"sqlite:///{db}", secrets.token_urlsafe(16))
             cases = [c for c in (*QUERIES, GROWTH) if not args.query or c.name == args.query]
             with start_app("read", 1, env, work / "read.log", wrap) as read:
-                sides = Sides(read.url, None, db)
+                sides = Sides(read.url, SQLiteSqlSide(db, DATA_SET))
                 for _ in range(args.rounds):
                     for case in cases:
                         sides.api(case)

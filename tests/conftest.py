@@ -154,6 +154,8 @@ def _wipe_postgres(engine, url: str) -> None:
     with psycopg.connect(url, connect_timeout=3) as conn:
         conn.execute("DELETE FROM documents")
         conn.execute("DELETE FROM backdrop_records")
+        conn.execute("DELETE FROM backdrop_rollups")
+        conn.execute("DELETE FROM backdrop_state")
 
 
 def _sqlite(request, tmp_path):

@@ -18,6 +18,7 @@ from backdrop.admin.declare import page
 from backdrop.admin.pages import BLUEPRINTS, NAVIGATION
 from backdrop.settings import Settings
 from backdrop.transformers.dispatch import make_dispatcher
+from backdrop.transformers.rollup_tasks import make_builds
 from backdrop.web.app import base_app
 
 STATIC = Path(__file__).parent / "static"
@@ -32,7 +33,7 @@ def static(filename: str) -> Response:
 
 
 def create_app(settings: Settings | None = None) -> Flask:
-    app = base_app(__name__, settings, make_dispatcher)
+    app = base_app(__name__, settings, make_dispatcher, make_builds)
     app.config["SESSION_COOKIE_NAME"] = "backdrop_session"
     # Uploaded files are the largest bodies; werkzeug refuses more (413) before reading it.
     limit = app.extensions["backdrop"].settings.max_upload_bytes

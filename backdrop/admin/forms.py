@@ -34,6 +34,21 @@ def _names(text: str) -> list[str]:
     return [part.strip() for part in text.replace("\n", ",").split(",") if part.strip()]
 
 
+def _dimensions(text: str) -> list[str | list[str]] | None:
+    """``channel, region, department+page``: entries by comma or line, the
+    fields of one group joined by ``+``."""
+    entries: list[str | list[str]] = []
+    for entry in _names(text):
+        fields = [part.strip() for part in entry.split("+")]
+        entries.append(fields[0] if len(fields) == 1 else fields)
+    return entries or None
+
+
+def _dimensions_text(dimensions: list[str | list[str]] | None) -> str:
+    entries = dimensions or []
+    return ", ".join(e if isinstance(e, str) else "+".join(e) for e in entries)
+
+
 def config_body(form: MultiDict[str, str], *, creating: bool) -> dict[str, Any]:
     """The config fields a data-set form describes."""
     body: dict[str, Any] = {}
@@ -56,6 +71,9 @@ def config_body(form: MultiDict[str, str], *, creating: bool) -> dict[str, Any]:
     body["auto_ids"] = auto_ids or None
     body["upload_format"] = form.get("upload_format", "csv")
     body["upload_filters"] = _names(form.get("upload_filters", ""))
+    body["dimensions"] = _dimensions(form.get("dimensions", ""))
+    body["measures"] = _names(form.get("measures", "")) or None
+    body["rollup_grain"] = form.get("rollup_grain", "day")
     return body
 
 
@@ -71,6 +89,8 @@ def form_values(config: DataSetConfig | None) -> dict[str, Any]:
     )
     values["auto_ids"] = ", ".join(config.auto_ids or [])
     values["upload_filters"] = ", ".join(config.upload_filters)
+    values["dimensions"] = _dimensions_text(config.dimensions)
+    values["measures"] = ", ".join(config.measures or [])
     return values
 
 

@@ -7,6 +7,7 @@ time. Engines just keep the plain JSON documents it hands them.
 
 from __future__ import annotations
 
+import builtins
 import hashlib
 import hmac
 import secrets
@@ -16,9 +17,10 @@ from typing import Any
 import jsonschema
 
 from backdrop.audit import audit
-from backdrop.core import messages
+from backdrop.core import messages, rollup_builds, rollup_config
 from backdrop.core.catalog import Catalog
 from backdrop.core.names import KEY_PATTERN, NAME_PATTERN
+from backdrop.core.rollups import RollupSpec, spec_from_config
 from backdrop.core.storage.base import StorageEngine
 from backdrop.errors import BadRequest, NotFound
 
@@ -48,11 +50,19 @@ class DataSetConfig:
     auto_ids: list[str] | None = None
     upload_format: str = "csv"
     upload_filters: list[str] = field(default_factory=list)
+    dimensions: list[str | list[str]] | None = None
+    measures: list[str] | None = None
+    rollup_grain: str = "day"
     token_hash: str = ""
 
     @property
     def cache_seconds(self) -> int:
         return 120 if self.realtime else 1800
+
+    @property
+    def rollup(self) -> RollupSpec | None:
+        """The rollup its ``dimensions`` and ``measures`` declare, if any."""
+        return spec_from_config(self.dimensions, self.measures, self.rollup_grain)
 
     def public(self) -> dict[str, Any]:
         """The configuration as the API shows it: never the token or its hash."""
@@ -129,15 +139,17 @@ def config_from_request(body: Any, *, token_hash: str) -> DataSetConfig:
     values.setdefault("data_group", name)
     values.setdefault("data_type", name)
     _check_fields(values)
+    rollup_config.check(values)
     return DataSetConfig(name=name, token_hash=token_hash, **values)
 
 
 class Registry:
     """Data-set configs and write tokens over a storage engine."""
 
-    def __init__(self, engine: StorageEngine):
+    def __init__(self, engine: StorageEngine, builds: rollup_builds.Builds | None = None):
         self.engine = engine
         self.catalog = Catalog(engine)
+        self.builds = builds or rollup_builds.InThread(engine)
 
     def create(self, body: Any) -> tuple[DataSetConfig, str]:
         """Create a data set; returns its config and the plain token (shown once).
@@ -152,6 +164,8 @@ class Registry:
         config = config_from_request(body, token_hash=hash_token(token))
         self.catalog.create(config.document())
         audit("data_set.create", f"created data set {config.name}", data_set=config.name)
+        if config.rollup is not None:
+            self._sync_rollup(config.name, config.rollup)
         return config, token
 
     def get(self, name: str) -> DataSetConfig:
@@ -180,7 +194,10 @@ class Registry:
         _check_fields(changes)
         current = self.get(name)
         updated = DataSetConfig.from_document({**current.document(), **changes})
+        rollup_config.check(updated.document())
         self.catalog.update(name, updated.document())
+        if current.rollup is not None or updated.rollup is not None:
+            self._sync_rollup(name, updated.rollup)
         audit(
             "data_set.update",
             f"changed {', '.join(sorted(changes)) or 'nothing'} of data set {name}",
@@ -197,6 +214,20 @@ class Registry:
         self.catalog.update(name, updated.document())
         audit("data_set.rotate_token", f"rotated the token of data set {name}", data_set=name)
         return token
+
+    def _sync_rollup(self, name: str, spec: RollupSpec | None) -> None:
+        """Hand the stored config's rollup to the engine. The config is saved
+        already, so a failure here is logged, not raised: until the sweep (or
+        ``backdrop rollups build``) sets it, queries use the records."""
+        try:
+            rollup_builds.sync(self.engine, name, spec, self.builds)
+        except Exception as error:
+            rollup_builds.log_failure(name, error)
+
+    def sweep_rollups(self) -> builtins.list[rollup_builds.Built]:
+        """Set and build every rollup that a config declares and the engine
+        has not built (after a build was lost); see ``rollup_builds.sweep``."""
+        return rollup_builds.sweep(self.engine, [(c.name, c.rollup) for c in self.list()])
 
     def delete(self, name: str) -> None:
         if not self.catalog.delete(name):

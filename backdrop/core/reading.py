@@ -18,6 +18,7 @@ from backdrop import metrics
 from backdrop.core import shaping
 from backdrop.core.periods import Period
 from backdrop.core.query import Query, Sort, Where
+from backdrop.core.rollups import DataSetState
 from backdrop.core.storage.base import StorageEngine
 from backdrop.errors import InvalidQuery
 
@@ -36,7 +37,11 @@ _SHORTEST = {
 
 
 def execute(
-    engine: StorageEngine, data_set: str, query: Query, now: datetime | None = None
+    engine: StorageEngine,
+    data_set: str,
+    query: Query,
+    now: datetime | None = None,
+    state: DataSetState | None = None,
 ) -> list[dict[str, Any]]:
     """The response rows of ``query`` over the data set named ``data_set``;
     its time counts in ``backdrop_query_duration_seconds`` by shape."""

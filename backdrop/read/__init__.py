@@ -13,6 +13,7 @@ from backdrop.web.dashboards import schema_blueprint
 
 def create_app(settings: Settings | None = None) -> Flask:
     app = base_app(__name__, settings)
+    views.init_app(app)
     app.register_blueprint(freshness.blueprint)
     app.register_blueprint(dashboards.blueprint)  # published dashboards (SPEC 11)
     app.register_blueprint(schema_blueprint)  # GET /dashboards/schema, open

@@ -27,7 +27,7 @@ if not settings.broker_url:
 metrics_dir = multiprocess_metrics.prepare() if settings.worker_metrics_port else None
 
 from backdrop import metrics  # noqa: E402 - after the metrics directory is chosen
-from backdrop.transformers import source_tasks, tasks  # noqa: E402
+from backdrop.transformers import rollup_tasks, source_tasks, tasks  # noqa: E402
 from backdrop.transformers.celery_app import make_celery  # noqa: E402
 
 configure_logging(settings)
@@ -36,6 +36,14 @@ logging.getLogger("backdrop").propagate = False
 app = make_celery(settings.broker_url)
 tasks.register(app, settings)
 source_tasks.register(app, settings)  # and beat's schedule: `celery -A … beat`
+rollup_tasks.register(app, settings)  # after the sources: adds its entry to beat's schedule
+
+
+@signals.worker_ready.connect
+def sweep_rollups(**_: object) -> None:
+    """Build what a worker that stopped mid-build left unbuilt, now rather
+    than at beat's next sweep (or never, without beat)."""
+    app.send_task(rollup_tasks.SWEEP_TASK, queue=settings.sources_queue)
 
 
 @signals.worker_ready.connect

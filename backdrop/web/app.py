@@ -12,7 +12,7 @@ from backdrop.logging import configure_logging
 from backdrop.settings import Settings
 from backdrop.web import docs, metrics, request_id, security_headers, status
 from backdrop.web.errors import register_error_handlers
-from backdrop.web.extension import DispatcherFactory, init_app
+from backdrop.web.extension import BuildsFactory, DispatcherFactory, init_app
 from backdrop.web.json import OrjsonProvider
 
 
@@ -20,11 +20,13 @@ def base_app(
     import_name: str,
     settings: Settings | None,
     dispatcher_factory: DispatcherFactory | None = None,
+    builds_factory: BuildsFactory | None = None,
     **config: object,
 ) -> Flask:
     """A Flask app wired to ``settings`` (or the environment's); apps that write
-    pass a ``dispatcher_factory``. ``config`` is applied before any route
-    exists (Flask reads some keys per route)."""
+    pass a ``dispatcher_factory`` and a ``builds_factory`` (rollup builds).
+    ``config`` is applied before any route exists (Flask reads some keys per
+    route)."""
     settings = settings or Settings.from_env()
     configure_logging(settings)
     app = Flask(import_name, static_folder=None)
@@ -35,7 +37,7 @@ def base_app(
     app_name = import_name.rpartition(".")[2]
     metrics.init_app(app, app_name)
     docs.init_app(app, f"Backdrop {app_name} API", sys.modules[import_name].__doc__ or "")
-    init_app(app, settings, dispatcher_factory)
+    init_app(app, settings, dispatcher_factory, builds_factory)
     register_error_handlers(app)
     app.register_blueprint(status.blueprint)
     return app

@@ -13,11 +13,13 @@ from flask import Flask, current_app
 
 from backdrop.core.data_sets import Registry
 from backdrop.core.dispatch import Dispatcher
+from backdrop.core.rollup_builds import Builds
 from backdrop.core.storage import open_engine
 from backdrop.core.storage.base import StorageEngine
 from backdrop.settings import Settings
 
 DispatcherFactory = Callable[[Settings, StorageEngine], Dispatcher]
+BuildsFactory = Callable[[Settings, StorageEngine], Builds]
 
 
 @dataclass
@@ -37,13 +39,18 @@ class Services:
 
 
 def init_app(
-    app: Flask, settings: Settings, dispatcher_factory: DispatcherFactory | None = None
+    app: Flask,
+    settings: Settings,
+    dispatcher_factory: DispatcherFactory | None = None,
+    builds_factory: BuildsFactory | None = None,
 ) -> Services:
+    """``builds_factory``: how the apps that change configs build rollups
+    (without one, in a thread of this process)."""
     engine = open_engine(settings.database_url, settings.database_timeout)
     services = Services(
         settings=settings,
         engine=engine,
-        registry=Registry(engine),
+        registry=Registry(engine, builds_factory(settings, engine) if builds_factory else None),
         _dispatcher=dispatcher_factory(settings, engine) if dispatcher_factory else None,
     )
     app.extensions["backdrop"] = services

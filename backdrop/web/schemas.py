@@ -40,6 +40,14 @@ CONFIG_FIELDS: dict[str, Any] = {
     "auto_ids": {"type": ["array", "null"], "items": STRING},
     "upload_format": {"type": "string"},
     "upload_filters": STRINGS,
+    "dimensions": {
+        "type": ["array", "null"],
+        "items": {"oneOf": [STRING, {"type": "array", "items": STRING, "minItems": 1}]},
+        "maxItems": 16,
+        "description": "rollup groups: a field, or up to 4 fields kept together",
+    },
+    "measures": {"type": ["array", "null"], "items": STRING, "maxItems": 16},
+    "rollup_grain": {"enum": ["day", "hour"]},
 }
 
 SCHEMAS: dict[str, Any] = {

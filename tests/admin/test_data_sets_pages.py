@@ -185,6 +185,9 @@ FIELDS = [
     "auto_ids",
     "upload_format",
     "upload_filters",
+    "dimensions",
+    "measures",
+    "rollup_grain",
     "realtime",
     "published",
 ]

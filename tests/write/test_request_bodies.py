@@ -95,3 +95,19 @@ def test_a_body_without_content_length_over_the_limit_is_413(client, auth, setti
     )
     assert response.status_code == 413
     assert response.get_json()["message"] == "Request body is too large: the limit is 65536 bytes"
+
+
+@pytest.mark.parametrize(
+    ("body", "long"),
+    [
+        (b'{"n": 1234567890123456789}', True),  # 19 digits
+        (b'{"n": -123456789012345678}', False),  # 18 digits: orjson reads it exactly
+        (b'{"n": 1.23456789012345678}', False),  # the point splits the run
+        (b'{"_id": "x1234567890123456789"}', True),  # inside a string too: re-read, no harm
+        ('{"n": "١٢٣٤٥٦٧٨٩٠١٢٣٤٥٦٧٨٩"}'.encode(), False),  # only ASCII digits count
+    ],
+)
+def test_long_number_check_finds_19_ascii_digits_in_a_row(body, long):
+    from backdrop.write.request import has_long_number
+
+    assert has_long_number(body) is long

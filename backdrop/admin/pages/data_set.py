@@ -9,7 +9,9 @@ from backdrop.admin import links
 from backdrop.admin.declare import page
 from backdrop.core import uploads
 from backdrop.core.catalog import Catalog
+from backdrop.core.data_sets import DataSetConfig
 from backdrop.core.query import Sort, Where
+from backdrop.core.storage.base import RecordStore
 from backdrop.errors import BadRequest
 from backdrop.web.extension import services
 
@@ -39,6 +41,15 @@ def fields_seen(records: list[dict]) -> list[str]:
     return sorted(keys, key=lambda key: (key.startswith("_"), key))
 
 
+def rollup_built(store: RecordStore, config: DataSetConfig) -> bool | None:
+    """Whether the engine has built the rollup the config declares (None: it
+    declares none); until then queries read the records."""
+    if config.rollup is None:
+        return None
+    state = store.state(config.name)
+    return state.ready and state.rollup == config.rollup
+
+
 @blueprint.get("/data-sets/<name>")
 @page("A data set: latest records (?page=), fields, transforms, curl", 400, 404)
 def show(name: str) -> str:
@@ -66,6 +77,7 @@ def show(name: str) -> str:
         has_next=len(found) > page * PAGE_SIZE and page < MAX_PAGE,
         transforms=Catalog(backdrop.engine).list_transforms(name),
         uploads=uploads.history(backdrop.engine, config),
+        rollup_built=rollup_built(store, config),
         curl=curl,
         read_url=f"{links.read_url()}/data/{config.data_group}/{config.data_type}",
     )

@@ -49,6 +49,8 @@ def _wipe(database_url: str) -> None:
     with psycopg.connect(database_url) as conn:
         conn.execute("DELETE FROM documents")
         conn.execute("DELETE FROM backdrop_records")
+        conn.execute("DELETE FROM backdrop_rollups")
+        conn.execute("DELETE FROM backdrop_state")
 
 
 @pytest.fixture

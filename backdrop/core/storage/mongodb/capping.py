@@ -27,6 +27,8 @@ from pymongo.client_session import ClientSession
 from pymongo.collection import Collection
 from pymongo.database import Database
 
+from backdrop.core.storage.mongodb.rollups import Upkeep, fields_read
+
 SIZES = "_backdrop_record_sizes"
 OLDEST_FIRST = [("_updated_at", ASCENDING), ("_id", ASCENDING)]
 SIZE = {"$bsonSize": "$$ROOT"}
@@ -79,11 +81,13 @@ class Capping:
         counter: Counter,
         session: ClientSession | None,
         stand_in: bool,
+        upkeep: Upkeep | None = None,
     ):
         self.collection = collection
         self.counter = counter
         self.session = session
         self.stand_in = stand_in
+        self.upkeep = upkeep  # the write's rollup upkeep, if any
 
     def stored_bytes(self, ids: list[Any]) -> int:
         """The size of the stored records with these ids (what a batch replaces)."""
@@ -128,9 +132,17 @@ class Capping:
             for size, row in rows:
                 freed += size
                 if freed >= excess:
+                    self._uncount(up_to(row))
                     self.collection.delete_many(up_to(row), session=self.session)
                     return freed
         return None
+
+    def _uncount(self, trimmed: dict[str, Any]) -> None:
+        """Take the records about to be trimmed off a built rollup."""
+        spec = None if self.upkeep is None else self.upkeep.spec
+        if self.upkeep is not None and spec is not None:
+            found = self.collection.find(trimmed, fields_read(spec), session=self.session)
+            self.upkeep.change(found, -1)
 
     @contextmanager
     def _oldest_first(self) -> Iterator[Iterator[tuple[int, dict[str, Any]]]]:

@@ -13,7 +13,7 @@ from pymongo import ReadPreference
 from pymongo.client_session import ClientSession
 from pymongo.collection import Collection
 from pymongo.database import Database
-from pymongo.errors import OperationFailure
+from pymongo.errors import CollectionInvalid, OperationFailure
 from pymongo.read_concern import ReadConcern
 from pymongo.write_concern import WriteConcern
 
@@ -31,6 +31,7 @@ OPERATION_TIMEOUT_S = 20.0
 # pymongo sends maxTimeMS instead of wtimeout while a time limit is in force;
 # wtimeout bounds the wait for replicas when the URL turns the limit off.
 DURABLE = WriteConcern(w="majority", j=True, wtimeout=15_000)
+NAMESPACE_EXISTS = 48
 MIN_WIRE_VERSION = 9  # MongoDB 4.4: $isNumber, $bsonSize, find with allowDiskUse
 
 T = TypeVar("T")
@@ -142,3 +143,16 @@ class Connection:
                 read_preference=ReadPreference.PRIMARY,
             )
             return result
+
+
+def create_collection(database: Database[Any], name: str) -> bool:
+    """Create the collection; False if it exists (written to again since the drop)."""
+    try:
+        database.create_collection(name)
+    except CollectionInvalid:
+        return False
+    except OperationFailure as error:  # exists since create_collection's own check
+        if error.code != NAMESPACE_EXISTS:
+            raise
+        return False
+    return True

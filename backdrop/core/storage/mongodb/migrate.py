@@ -19,11 +19,13 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from backdrop.core.storage.mongodb.capping import SIZES, Capping, Counter
-from backdrop.core.storage.mongodb.connection import Connection
+from backdrop.core.storage.mongodb.connection import Connection, create_collection
 from backdrop.core.storage.mongodb.documents import DOCUMENTS
 from backdrop.core.storage.mongodb.documents import INDEXES as DOCUMENT_INDEXES
 from backdrop.core.storage.mongodb.failures import translated
-from backdrop.core.storage.mongodb.records import INDEXES, MongoRecords, create_collection
+from backdrop.core.storage.mongodb.records import INDEXES, MongoRecords
+from backdrop.core.storage.mongodb.rollup_store import prepare
+from backdrop.core.storage.mongodb.rollups import Upkeep
 
 Report = Callable[[str], None]
 # Collections of the engine itself, and the server's.
@@ -56,9 +58,13 @@ def _count(connection: Connection, name: str, capped_size: int | None) -> str:
         counter.forget()
         return "not capped"
     capping = Capping(database[name], counter, None, connection.stand_in)
+    capping.upkeep = Upkeep(database, name, None, connection.stand_in)
+    capping.upkeep.begin()
     total = capping.total_bytes()
     freed = capping.trim(total - capped_size) if total > capped_size else None
     counter.set(total - (freed or 0))
+    if freed:
+        capping.upkeep.end()  # the rollup loses the trimmed records; a new version
     trimmed = f", trimmed {freed} bytes of its oldest records" if freed else ""
     return f"{total} bytes of records (cap {capped_size}){trimmed}"
 
@@ -79,6 +85,7 @@ def migrate(
         connection.prepared.add(DOCUMENTS)
         if SIZES not in existing:
             create_collection(database, SIZES)  # no transaction then has to create it
+        prepare(connection)  # the state and rollup collections, their index
         longest = MongoRecords(connection).max_name_bytes
         for number, (name, capped_size) in enumerate(data_sets, start=1):
             if len(name.encode()) > longest:

@@ -138,12 +138,15 @@ def _stage(collect: Collect) -> CollectStage:
 def grouping(
     where: Where, group_by: tuple[str, ...], period: str | None, collects: tuple[Collect, ...]
 ) -> list[dict[str, Any]]:
-    """``$match`` then ``$group``: records missing a group field are left out."""
+    """``$match`` then ``$group``: records missing a group field are left out.
+    A group value is tagged with whether it is a number, so ``true`` and ``1``
+    stay apart on mongomock too (which groups by Python equality; a server
+    never merges them)."""
     parts = conditions(where)
-    group_id: dict[str, str] = {}
+    group_id: dict[str, Any] = {}
     for index, field in enumerate(group_by):
         parts.append({field: {"$ne": None}})
-        group_id[f"g{index}"] = f"${field}"
+        group_id[f"g{index}"] = {"v": f"${field}", "n": {"$isNumber": f"${field}"}}
     if period is not None:
         key = PERIODS[period].key
         parts.append({key: {"$ne": None}})
@@ -162,7 +165,7 @@ def row(
 ) -> Row:
     """One ``$group`` result as a contract row (see ``RecordStore.aggregate``)."""
     key = result["_id"] or {}
-    answer = {field: plain(key[f"g{index}"]) for index, field in enumerate(group_by)}
+    answer = {field: plain(key[f"g{index}"]["v"]) for index, field in enumerate(group_by)}
     if period is not None:
         answer["_start_at"] = plain(key["period"])
     answer["_count"] = result["_count"]

@@ -8,35 +8,37 @@ aggregation pipeline (``backdrop.core.storage.mongodb.pipeline``).
 
 from __future__ import annotations
 
-from collections.abc import Generator
+from collections.abc import Generator, Mapping
 from datetime import datetime
 from typing import Any
 
+import bson
+from bson.codec_options import CodecOptions
 from bson.raw_bson import RawBSONDocument
 from pymongo import ASCENDING, DESCENDING, IndexModel, ReplaceOne
 from pymongo.client_session import ClientSession
 from pymongo.collection import Collection
 from pymongo.cursor import Cursor
-from pymongo.database import Database
-from pymongo.errors import CollectionInvalid, OperationFailure
 
 from backdrop.core.periods import PERIOD_KEYS
 from backdrop.core.query import Collect, Sort, Where
 from backdrop.core.storage.base import Record, Row
 from backdrop.core.storage.mongodb import pipeline
 from backdrop.core.storage.mongodb.capping import SIZES, Capping, Counter, size_of
-from backdrop.core.storage.mongodb.connection import Connection
+from backdrop.core.storage.mongodb.connection import Connection, create_collection
 from backdrop.core.storage.mongodb.failures import available, translated
+from backdrop.core.storage.mongodb.rollup_store import RollupMethods, prepare
 from backdrop.core.storage.mongodb.values import as_record, encode, plain, without_period_keys
 from backdrop.errors import BadRequest, StorageUnavailable
 
 # "<database>.<collection>" may hold 255 bytes, 235 once sharded (MongoDB
 # 4.4+); data-set names keep to the lower figure so any collection can be sharded.
 NAMESPACE_BYTES = 235
+# Decoded times are aware, as the records' are.
+AWARE: CodecOptions[Mapping[str, Any]] = CodecOptions(tz_aware=True)
 SCAN_BATCH = 1000
 # How often create() drops a collection that a stale write keeps re-creating.
 CREATE_ATTEMPTS = 3
-NAMESPACE_EXISTS = 48
 
 INDEXES = [
     IndexModel([("_timestamp", ASCENDING), ("_id", ASCENDING)]),
@@ -45,20 +47,7 @@ INDEXES = [
 ]
 
 
-def create_collection(database: Database[Any], name: str) -> bool:
-    """Create the collection; False if it exists (written to again since the drop)."""
-    try:
-        database.create_collection(name)
-    except CollectionInvalid:
-        return False
-    except OperationFailure as error:  # exists since create_collection's own check
-        if error.code != NAMESPACE_EXISTS:
-            raise
-        return False
-    return True
-
-
-class MongoRecords:
+class MongoRecords(RollupMethods):
     """The RecordStore over MongoDB; see ``backdrop.core.storage.base``."""
 
     def __init__(self, connection: Connection):
@@ -106,13 +95,18 @@ class MongoRecords:
             )
         self._collection(data_set)
         create_collection(database, SIZES)  # so that no transaction has to create it
+        self._restart(data_set)
 
     @available
     def drop(self, data_set: str) -> None:
+        """Unset the rollup first (queries then read the records), drop, and
+        bump the version again once the records are gone."""
+        self._restart(data_set, unset=True)
         database = self.connection.database()
         database.drop_collection(data_set)
         Counter(database, data_set, None).forget()
         self.connection.prepared.discard(data_set)
+        self._restart(data_set)
 
     @available
     def save(
@@ -133,7 +127,8 @@ class MongoRecords:
         ``_id``, retrying the batch converges without duplicates.
 
         A capped save keeps the data set's byte counter in the same
-        transaction (``capping``); an uncapped one drops it.
+        transaction (``capping``), an uncapped one drops it; a built rollup
+        trades the records replaced for the batch there (``rollups.Upkeep``).
         """
         if not records and not replace:
             return
@@ -145,11 +140,15 @@ class MongoRecords:
         # The last of several records with one _id is the one stored.
         pairs = zip(records, encoded, strict=True)
         final = {record["_id"]: size_of(document) for record, document in pairs}
+        prepare(self.connection)
 
         def write(session: ClientSession | None) -> None:
-            capping = Capping(collection, Counter(database, data_set, session), session, stand_in)
+            upkeep = self._upkeep(data_set, session, begin=True)
+            counter = Counter(database, data_set, session)
+            capping = Capping(collection, counter, session, stand_in, upkeep)
             capped = bool(capped_size and capped_size > 0)
             replaced = capping.stored_bytes(list(final)) if capped and not replace else 0
+            upkeep.replacing(collection, list(final), replace=replace)
             if replace:
                 collection.delete_many({}, session=session)
             if stand_in:  # mongomock stores dicts, not BSON, and lacks bulk_write
@@ -161,13 +160,15 @@ class MongoRecords:
                     for record, document in zip(records, encoded, strict=True)
                 ]
                 collection.bulk_write(operations, ordered=True, session=session)
+            upkeep.saved(records)
             if capped:
                 added = sum(final.values())
                 capping.after_save(added, replaced, capped_size or 0, replace=replace)
             else:
                 capping.counter.forget()
+            upkeep.end()
 
-        self.connection.write(write)
+        self._maintained(data_set, write)
 
     @available
     def get(self, data_set: str, record_id: str) -> Record | None:
@@ -178,7 +179,8 @@ class MongoRecords:
 
     @available
     def delete(self, data_set: str, record_id: str) -> bool:
-        """Delete one record and take its size off the data set's byte counter."""
+        """Delete one record and take it off the byte counter and the rollup."""
+        prepare(self.connection)
         database = self.connection.database()
         collection = database[data_set]
         if not self.connection.stand_in:  # the deleted record as the bytes it was
@@ -186,21 +188,28 @@ class MongoRecords:
             collection = collection.with_options(codec_options=options)
 
         def remove(session: ClientSession | None) -> bool:
+            upkeep = self._upkeep(data_set, session, begin=True)
             removed = collection.find_one_and_delete({"_id": record_id}, session=session)
-            if removed is None:
-                return False
-            Counter(database, data_set, session).add(-size_of(removed))
-            return True
+            if removed is not None:
+                Counter(database, data_set, session).add(-size_of(removed))
+                raw = isinstance(removed, RawBSONDocument)
+                upkeep.change([bson.decode(removed.raw, AWARE) if raw else removed], -1)
+            upkeep.end()
+            return removed is not None
 
-        return self.connection.write(remove)
+        return self._maintained(data_set, remove)
 
     @available
     def empty(self, data_set: str) -> None:
+        prepare(self.connection)
         database = self.connection.database()
 
         def remove_all(session: ClientSession | None) -> None:
+            upkeep = self._upkeep(data_set, session, begin=True)
             database[data_set].delete_many({}, session=session)
             Counter(database, data_set, session).zero()
+            upkeep.discard()
+            upkeep.end()
 
         self.connection.write(remove_all)
 
@@ -293,4 +302,9 @@ class MongoRecords:
     ) -> list[Row]:
         stages = pipeline.grouping(where, group_by, period, collects)
         results = self.connection.collection(data_set).aggregate(stages, allowDiskUse=True)
-        return [pipeline.row(result, group_by, period, collects) for result in results]
+        # mongomock answers a $group over no documents with a row of _count 0; a server never does.
+        return [
+            pipeline.row(result, group_by, period, collects)
+            for result in results
+            if result["_count"]
+        ]

@@ -113,9 +113,10 @@ class Connections:
             return self._pool
 
     @contextmanager
-    def connection(self) -> Iterator[psycopg.Connection[Any]]:
-        """A pooled connection in a transaction (committed on success)."""
-        deadline = Deadline(self.timeout)
+    def connection(self, *, unbounded: bool = False) -> Iterator[psycopg.Connection[Any]]:
+        """A pooled connection in a transaction (committed on success);
+        ``unbounded``: without the time limits (a rollup build)."""
+        deadline = Deadline(None if unbounded else self.timeout)
         pool: ConnectionPool | None = None
         try:
             pool = self._get_pool()
@@ -123,6 +124,9 @@ class Connections:
                 pool = self._verify(pool)
             with deadline, pool.connection() as conn:  # the commit is under the deadline too
                 deadline.arm(conn)
+                if unbounded and self.timeout is not None:
+                    conn.execute("SET LOCAL statement_timeout = 0")
+                    conn.execute("SET LOCAL lock_timeout = 0")
                 yield conn
         except PoolTimeout as error:
             if pool is not None and self._all_busy(pool):

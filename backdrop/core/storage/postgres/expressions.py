@@ -8,6 +8,7 @@ over ``{x}`` (the field as JSONB) or a column. Field names are quoted literals
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from psycopg import sql
@@ -71,34 +72,46 @@ def column(name: str) -> sql.Composable:
     return sql.Identifier(TIME_COLUMNS[name])
 
 
-def _equals(clauses: Clauses, flt: Filter) -> None:
-    if flt.field == "_id":
-        clauses.add(FILTERS["id_equals"], flt.value)
-        return
+def _equals(clauses: Clauses, flt: Filter, x: sql.Composable) -> None:
     candidates: list[Any] = [flt.value]
     if flt.number is not None:
         candidates.append(flt.number)
     if flt.boolean is not None:
         candidates.append(flt.boolean)
     values = sql.SQL(", ").join(sql.SQL("%s") for _ in candidates)
-    clauses.add(FILTERS["equals"], *map(Jsonb, candidates), x=field(flt.field), values=values)
+    clauses.add(FILTERS["equals"], *map(Jsonb, candidates), x=x, values=values)
+
+
+def matching(
+    clauses: Clauses, selection: Where, value: Callable[[str], sql.Composable] = field
+) -> bool:
+    """Add ``selection``'s filters and prefixes over the JSONB ``value`` of
+    each field name (``_id`` by its column when ``value`` is ``field``).
+    False (and a FALSE clause) when a text cannot be stored, so matches nothing."""
+    texts = [text for c in (*selection.filters, *selection.prefixes) for text in vars(c).values()]
+    if not storable(*texts):
+        clauses.add("FALSE")
+        return False
+    by_id = value is field
+    for flt in selection.filters:
+        if by_id and flt.field == "_id":
+            clauses.add(FILTERS["id_equals"], flt.value)
+        else:
+            _equals(clauses, flt, value(flt.field))
+    for prefix in selection.prefixes:
+        if by_id and prefix.field == "_id":
+            clauses.add(FILTERS["id_prefix"], prefix.prefix)
+        else:
+            clauses.add(FILTERS["prefix"], prefix.prefix, x=value(prefix.field))
+    return True
 
 
 def where(data_set: str, selection: Where) -> Clauses:
     """The conditions selecting ``selection``'s records of ``data_set``."""
     clauses = Clauses()
     clauses.add("data_set = %s", data_set)
-    texts = [text for c in (*selection.filters, *selection.prefixes) for text in vars(c).values()]
-    if not storable(*texts):
-        clauses.add("FALSE")
+    if not matching(clauses, selection):
         return clauses
-    for flt in selection.filters:
-        _equals(clauses, flt)
-    for prefix in selection.prefixes:
-        if prefix.field == "_id":
-            clauses.add(FILTERS["id_prefix"], prefix.prefix)
-        else:
-            clauses.add(FILTERS["prefix"], prefix.prefix, x=field(prefix.field))
     if selection.start is not None:
         clauses.add(FILTERS["start"], selection.start)
     if selection.end is not None:

@@ -1,11 +1,13 @@
 """The record store: every data set's records in ``backdrop_records``.
 
-Writers of one data set take a transaction-scoped advisory lock on it: shared
-for a plain batch (batches interleave, and upsert in id order so batches
-sharing ids cannot deadlock), exclusive for whatever touches rows it did not
-name (replacing, capping, emptying, dropping), so those never deadlock with a
-batch either. ``capped_size`` counts the stored size of ``data``
-(``pg_column_size``).
+Every write transaction starts with ``state.begin``: the data set's advisory
+lock (shared for a plain batch, exclusive for whatever touches rows it did not
+name — replacing, capping, emptying, dropping — and for every write of a data
+set with a built rollup), then the version bump, which also says whether a
+built rollup must be kept (``postgres.rollups``: subtract the stored records
+of the batch's ids, upsert, add them again; subtract what a DELETE removes).
+Batches upsert in id order. ``capped_size`` counts the stored size of
+``data`` (``pg_column_size``).
 """
 
 from __future__ import annotations
@@ -15,48 +17,21 @@ from collections.abc import Generator, Iterable
 from datetime import UTC, datetime
 from typing import Any, LiteralString
 
-import psycopg
 from psycopg import sql
-from psycopg.types.json import Jsonb
 
 from backdrop.core.query import Collect, Sort, Where
+from backdrop.core.rollups import DataSetState, RollupSpec
 from backdrop.core.storage.base import Record, Row
-from backdrop.core.storage.postgres import expressions, nul
+from backdrop.core.storage.postgres import expressions, nul, rollups, state, writes
 from backdrop.core.storage.postgres.aggregate import Aggregation
 from backdrop.core.storage.postgres.connection import Connections
 from backdrop.core.storage.postgres.schema import (
-    PERIOD_COLUMNS,
-    RECORD_COLUMNS,
     RETURNED_COLUMNS,
     TIME_COLUMNS,
 )
 from backdrop.errors import InvalidRecords
 
-RECORDS_LOCK = 0x62647273  # first key of the per-data-set advisory locks ("bdrs")
 SCAN_BATCH = 1000
-
-_UPSERT = sql.SQL(
-    "INSERT INTO backdrop_records ({columns}) VALUES ({placeholders}) "
-    "ON CONFLICT (data_set, id) DO UPDATE SET {updates}"
-).format(
-    columns=sql.SQL(", ").join(map(sql.Identifier, ("data_set", *RECORD_COLUMNS))),
-    placeholders=sql.SQL(", ").join(sql.Placeholder() for _ in range(len(RECORD_COLUMNS) + 1)),
-    updates=sql.SQL(", ").join(
-        sql.SQL("{c} = EXCLUDED.{c}").format(c=sql.Identifier(column))
-        for column in (*RECORD_COLUMNS[1:], "seq")
-    ),
-)
-
-# Keep the newest records whose stored sizes add up to at most capped_size;
-# ties on _updated_at go by write order.
-_CAP = (
-    "DELETE FROM backdrop_records r USING ("
-    "  SELECT id, sum(pg_column_size(data)) OVER ("
-    "    ORDER BY updated_at DESC, seq DESC"
-    "    ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS kept"
-    "  FROM backdrop_records WHERE data_set = %s"
-    ") sizes WHERE r.data_set = %s AND r.id = sizes.id AND sizes.kept > %s"
-)
 
 
 def _utc(moment: datetime | None) -> datetime | None:
@@ -71,18 +46,6 @@ def _record(row: tuple[Any, ...]) -> Record:
         if value is not None:
             record[key] = _utc(value)
     return record
-
-
-def _row(data_set: str, record: Record) -> tuple[Any, ...]:
-    internal = {"_id", *TIME_COLUMNS, *PERIOD_COLUMNS}
-    data = {key: value for key, value in record.items() if key not in internal}
-    return (
-        data_set,
-        record["_id"],
-        *(record.get(key) for key in TIME_COLUMNS),
-        *(record.get(key) for key in PERIOD_COLUMNS),
-        Jsonb(data),
-    )
 
 
 def _find_statement(
@@ -103,11 +66,6 @@ def _find_statement(
     return statement, params
 
 
-def _lock(conn: psycopg.Connection[Any], data_set: str, *, exclusive: bool) -> None:
-    function = "pg_advisory_xact_lock" if exclusive else "pg_advisory_xact_lock_shared"
-    conn.execute(f"SELECT {function}(%s, hashtext(%s))", (RECORDS_LOCK, data_set))
-
-
 class PostgresRecords:
     """``RecordStore`` over PostgreSQL (see ``storage.base`` for the contract)."""
 
@@ -115,10 +73,17 @@ class PostgresRecords:
         self._connections = connections
 
     def create(self, data_set: str) -> None:
-        self.empty(data_set)  # the table and its indexes are shared by every data set
+        self.drop(data_set)  # the tables and indexes are shared by every data set
 
     def drop(self, data_set: str) -> None:
-        self.empty(data_set)
+        """The records and rollup rows go, the spec too; the version stays."""
+        if not nul.storable(data_set):
+            return
+        with self._connections.connection() as conn:
+            state.begin(conn, data_set, exclusive=True)
+            conn.execute("DELETE FROM backdrop_records WHERE data_set = %s", (data_set,))
+            rollups.discard(conn, data_set)
+            state.put(conn, data_set, None, ready=False)
 
     def save(
         self,
@@ -132,36 +97,35 @@ class PostgresRecords:
         if problems:
             raise InvalidRecords(problems)
         capped = bool(capped_size and capped_size > 0)
-        # In id order (stable: a repeated id's last version still wins).
-        rows = sorted((_row(data_set, record) for record in records), key=lambda row: row[1])
         with self._connections.connection() as conn:
-            _lock(conn, data_set, exclusive=replace or capped)
+            spec = state.begin(conn, data_set, exclusive=replace or capped)
             if replace:
                 conn.execute("DELETE FROM backdrop_records WHERE data_set = %s", (data_set,))
-            with conn.cursor() as cursor:
-                cursor.executemany(_UPSERT, rows)
+                rollups.discard(conn, data_set)
+            zeros = writes.upsert(conn, data_set, records, spec)
             if capped:
-                conn.execute(_CAP, (data_set, data_set, capped_size))
+                zeros += writes.cap(conn, data_set, capped_size or 0, spec)
+            rollups.prune(conn, data_set, zeros)
 
     def save_batches(
         self, data_set: str, batches: Iterable[list[Record]], capped_size: int | None = 0
     ) -> int:
-        """``BatchSaving``: every batch in one transaction, under the shared lock
-        (exclusive when capping), each batch upserted in id order."""
+        """``BatchSaving``: every batch in one transaction, locked as ``save``
+        is, each batch upserted in id order."""
         capped = bool(capped_size and capped_size > 0)
         stored = 0
         with self._connections.connection() as conn:
-            _lock(conn, data_set, exclusive=capped)
+            spec = state.begin(conn, data_set, exclusive=capped)
+            zeros: list[rollups.Key] = []
             for records in batches:
                 problems = nul.record_problems(records)
                 if problems:
                     raise InvalidRecords(problems)
-                rows = sorted((_row(data_set, record) for record in records), key=lambda r: r[1])
-                with conn.cursor() as cursor:
-                    cursor.executemany(_UPSERT, rows)
+                zeros += writes.upsert(conn, data_set, records, spec)
                 stored += len(records)
             if capped:
-                conn.execute(_CAP, (data_set, data_set, capped_size))
+                zeros += writes.cap(conn, data_set, capped_size or 0, spec)
+            rollups.prune(conn, data_set, zeros)
         return stored
 
     def get(self, data_set: str, record_id: str) -> Record | None:
@@ -179,18 +143,16 @@ class PostgresRecords:
         if not nul.storable(data_set, record_id):
             return False
         with self._connections.connection() as conn:
-            deleted = conn.execute(
-                "DELETE FROM backdrop_records WHERE data_set = %s AND id = %s",
-                (data_set, record_id),
-            ).rowcount
-        return bool(deleted)
+            spec = state.begin(conn, data_set, exclusive=False)
+            return writes.delete(conn, data_set, record_id, spec)
 
     def empty(self, data_set: str) -> None:
         if not nul.storable(data_set):
             return
         with self._connections.connection() as conn:
-            _lock(conn, data_set, exclusive=True)
+            state.begin(conn, data_set, exclusive=True)
             conn.execute("DELETE FROM backdrop_records WHERE data_set = %s", (data_set,))
+            rollups.discard(conn, data_set)
 
     def count(self, data_set: str) -> int:
         total = self._scalar("SELECT count(*) FROM backdrop_records WHERE data_set = %s", data_set)
@@ -264,3 +226,43 @@ class PostgresRecords:
         with self._connections.connection() as conn:
             fetched = conn.execute(aggregation.statement, aggregation.params).fetchall()
         return aggregation.rows(fetched)
+
+    def state(self, data_set: str) -> DataSetState:
+        if not nul.storable(data_set):
+            return DataSetState()
+        with self._connections.connection() as conn:
+            return state.read(conn, data_set)
+
+    def set_rollup(self, data_set: str, spec: RollupSpec | None) -> None:
+        with self._connections.connection() as conn:
+            state.lock(conn, data_set, exclusive=True)
+            if state.read(conn, data_set).rollup == spec:
+                return
+            rollups.discard(conn, data_set)
+            state.put(conn, data_set, spec, ready=False)
+
+    def build_rollup(self, data_set: str) -> bool:
+        """In one transaction without the request time limits: a build of a
+        large data set takes seconds, and the data set's writers wait."""
+        with self._connections.connection(unbounded=True) as conn:
+            state.lock(conn, data_set, exclusive=True)
+            spec = state.read(conn, data_set).rollup
+            if spec is None:
+                return False
+            rollups.build(conn, spec, data_set)
+            state.put(conn, data_set, spec, ready=True)
+        return True
+
+    def rollup_rows(
+        self,
+        data_set: str,
+        group: int,
+        where: Where,
+        group_by: tuple[str, ...],
+        period: str | None,
+    ) -> list[Row]:
+        with self._connections.connection() as conn:
+            spec = state.read(conn, data_set).rollup
+            if spec is None or group >= len(spec.groups):
+                return []
+            return rollups.read(conn, spec, data_set, group, where, group_by, period)

@@ -11,6 +11,16 @@ FIRST, id)`` (ranges, and the default order with a limit) and ``(data_set,
 updated_at, seq)`` (freshness, capping) keep every query's cost proportional
 to the rows of its own data set in the range it reads.
 
+Beside them, per data set: ``backdrop_state`` (one row per name, never
+deleted: ``version`` +1 in every write transaction, the rollup spec document
+and whether its rows are built) and ``backdrop_rollups`` (the rows of a built
+rollup, see ``postgres.rollups``), keyed by ``(data_set, grp, bucket, dims)``
+so a group's time range is one index range scan. ``bucket`` is the grain start,
+or ``-infinity`` for the ``ALL_TIME`` rows; ``dims`` is the group's values as
+one JSONB object (the filters' JSONB semantics apply to it unchanged);
+``counters`` is ``RollupSpec.counter_names()`` in order, as numeric (sums
+never overflow).
+
 Documents live in ``documents``, keyed by ``(kind, id)``; ``id`` sorts by code
 point (``COLLATE "C"``) so listing in id order reads the primary key in order.
 """
@@ -49,6 +59,21 @@ CREATE INDEX IF NOT EXISTS backdrop_records_timestamp
     ON backdrop_records (data_set, timestamp NULLS FIRST, id);
 CREATE INDEX IF NOT EXISTS backdrop_records_updated_at
     ON backdrop_records (data_set, updated_at, seq);
+CREATE TABLE IF NOT EXISTS backdrop_state (
+    data_set TEXT PRIMARY KEY,
+    version BIGINT NOT NULL,
+    rollup JSONB NULL,
+    ready BOOLEAN NOT NULL DEFAULT FALSE
+);
+CREATE TABLE IF NOT EXISTS backdrop_rollups (
+    data_set TEXT NOT NULL,
+    grp INTEGER NOT NULL,
+    bucket TIMESTAMPTZ NOT NULL,
+    dims JSONB NOT NULL,
+    {", ".join(f"{column} TIMESTAMPTZ NULL" for column in PERIOD_COLUMNS.values())},
+    counters NUMERIC[] NOT NULL,
+    PRIMARY KEY (data_set, grp, bucket, dims)
+);
 CREATE TABLE IF NOT EXISTS documents (
     kind TEXT NOT NULL,
     id TEXT COLLATE "C" NOT NULL,

@@ -30,6 +30,7 @@ _DAY = 24 * _HOUR
 # PERIOD_KEYS run hour, day, week, month, quarter, year: the hour start is
 # arithmetic, the others are shared by every moment of a day.
 _DAY_KEYS = PERIOD_KEYS[1:]
+_HOUR_KEY, _DAY_KEY, _WEEK_KEY, _MONTH_KEY, _QUARTER_KEY, _YEAR_KEY = PERIOD_KEYS
 
 
 @overload
@@ -60,36 +61,63 @@ def path(field: str) -> str:
     return f'$."{field}"'
 
 
+_PERIOD_COLUMNS: dict[int, tuple[int, ...]] = {}  # hour start → its period columns
+_DAY_COLUMNS: dict[int, tuple[int, ...]] = {}  # day start → day … year columns
+
+
+def _period_columns(hour: int) -> tuple[int, ...]:
+    """The period columns of every moment in the hour starting at ``hour``
+    (epoch microseconds), memoised by hour and by day across batches."""
+    if len(_PERIOD_COLUMNS) > 100_000:
+        _PERIOD_COLUMNS.clear()
+        _DAY_COLUMNS.clear()
+    day = hour - hour % _DAY
+    day_columns = _DAY_COLUMNS.get(day)
+    if day_columns is None:
+        keys = period_keys(moment(day))
+        day_columns = _DAY_COLUMNS[day] = tuple(micros(keys[k]) for k in _DAY_KEYS)
+    columns = _PERIOD_COLUMNS[hour] = (hour, *day_columns)
+    return columns
+
+
+def _data(record: Record) -> Record:
+    """The record without its period keys (they are columns, not JSON)."""
+    data = record.copy()
+    try:  # the usual case: prepared with all six
+        del data[_HOUR_KEY], data[_DAY_KEY], data[_WEEK_KEY]
+        del data[_MONTH_KEY], data[_QUARTER_KEY], data[_YEAR_KEY]
+    except KeyError:
+        for key in PERIOD_KEYS:
+            data.pop(key, None)
+    return data
+
+
 def rows(records: list[Record]) -> list[tuple[Any, ...]]:
     """Records as rows of ``COLUMNS``: the ingest hot path.
 
     The period columns are the period starts of ``_timestamp`` (as the
-    period keys handed in are): the hour by arithmetic, the rest looked up
-    once per day of the batch. The ``data`` JSON leaves the period keys out.
-    Raises ``TypeError`` for a value JSON cannot hold (see ``unstorable``).
+    period keys handed in are), looked up once per hour. The ``data`` JSON
+    leaves the period keys out. Raises ``TypeError`` for a value JSON
+    cannot hold (see ``unstorable``).
     """
-    day_starts: dict[int, tuple[int | None, ...]] = {}
-    updated: dict[datetime, int | None] = {}
-    result = []
+    columns = _PERIOD_COLUMNS
+    dumps = orjson.dumps
+    updated_at: datetime | None = None  # a batch shares one _updated_at
+    updated: int | None = None
+    result: list[tuple[Any, ...]] = []
+    append = result.append
     for record in records:
-        updated_at = record["_updated_at"]
-        if updated_at not in updated:
-            updated[updated_at] = micros(updated_at)
+        if record["_updated_at"] is not updated_at:
+            updated_at = record["_updated_at"]
+            updated = micros(updated_at)
         timestamp = record.get("_timestamp")
-        times: tuple[int | None, ...]
         if timestamp is None:
-            times = (None, updated[updated_at], *_NO_PERIODS)
-        else:
-            stamp = (timestamp - EPOCH) // MICROSECOND
-            day = stamp - stamp % _DAY
-            if day not in day_starts:
-                keys = period_keys(moment(day))
-                day_starts[day] = tuple(micros(keys[k]) for k in _DAY_KEYS)
-            times = (stamp, updated[updated_at], stamp - stamp % _HOUR, *day_starts[day])
-        data = record.copy()
-        for key in PERIOD_KEYS:
-            data.pop(key, None)
-        result.append((record["_id"], *times, orjson.dumps(data).decode()))
+            append((record["_id"], None, updated, *_NO_PERIODS, dumps(_data(record)).decode()))
+            continue
+        stamp = (timestamp - EPOCH) // MICROSECOND
+        hour = stamp - stamp % _HOUR
+        periods = columns.get(hour) or _period_columns(hour)
+        append((record["_id"], stamp, updated, *periods, dumps(_data(record)).decode()))
     return result
 
 

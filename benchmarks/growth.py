@@ -1,0 +1,154 @@
+"""Growth to 10^7 records with rollups, on demand (not in the default run).
+
+    .venv/bin/python -m benchmarks.growth --records 10000000 --engines sqlite,postgres
+
+Per engine, at the base size (10^6) and at ``--records``: the records are
+stored through ``engine.records.save`` (the call the write app makes; going
+through HTTP would only lengthen the load), the six-shape rollup is declared
+through the admin API and built in the background as in production, and the
+rolled-up weekly grouped sum over one year is timed through the read API with
+the result cache off. The data spans the same two years at every size, so the
+year holds 10× the records at 10^7; a rollup's cost follows its rows (days ×
+channels), not the records. Rewrites only its own section of the results
+file ("Growth to 10^7"), which ``benchmarks.run`` keeps.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+from benchmarks import generate, rollups
+from benchmarks.backends import Backend, SQLiteBackend
+from benchmarks.harness import ROOT
+from benchmarks.postgres import DEFAULT_URL, PostgresBackend
+from benchmarks.queries import QUERIES
+from benchmarks.results import BATCH, DATA_SET, ms, p50, p95
+from benchmarks.sides import measure_cases, open_sides
+
+HEADING = "## Growth to 10^7"
+CASE = next(case for case in QUERIES if case.name == "period_week_group_sum")
+SECTION = re.compile(rf"^{re.escape(HEADING)}.*?(?=^## |\Z)", re.M | re.S)
+
+
+def stream(n: int, seed: int) -> Iterator[list[dict]]:
+    batch: list[dict] = []
+    for record in generate.records(n, seed):
+        batch.append(record)
+        if len(batch) == BATCH:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def measure(backend: Backend, n: int, args, logs: Path) -> dict:
+    """Load n records, build the rollup, time the rolled-up query (cold)."""
+    print(f"== {backend.label}, {n:,} records: loading", flush=True)
+    url = backend.fresh(f"growth-{n}")
+    try:
+        started = time.monotonic()
+        backend.load(url, stream(n, args.seed), DATA_SET)
+        backend.settle(url)
+        loaded = time.monotonic() - started
+        build, reason = rollups.enable(
+            url, logs, f"growth-{backend.key}-{n}", rollups.SHAPES_CONFIG
+        )
+        if build is None:
+            return {"n": n, "skipped": reason}
+        print(f"   loaded in {loaded:.0f} s, rollup built in {build:.1f} s", flush=True)
+        tag = f"growth-{backend.key}-{n}"
+        with open_sides(backend, url, logs, tag, None, None, rollups.CACHE_OFF) as sides:
+            (result,) = measure_cases(
+                sides, n, (CASE,), args.reps, args.budget, with_sql=lambda case: False
+            )
+        print(f"   {CASE.name}: {ms(p50(result.timings.api))} ms", flush=True)
+        return {"n": n, "load": loaded, "build": build, "api": result.timings.api}
+    finally:
+        backend.discard(url)
+
+
+def section(figures: dict[str, list[dict]], command: str) -> str:
+    lines = [HEADING, ""]
+    lines.append(
+        f"`{'&'.join(f'{k}={v}' for k, v in CASE.params)}` through the read API (2 workers, "
+        'result cache off) with the rollup of dimensions `["channel", "region", '
+        '["department", "page"]]`, measures `["volume", "duration"]`, day grain; '
+        "records stored with `engine.records.save`, rollup declared through the admin API "
+        f"and built in the background. Command: `{command}`. 2 shared cores."
+    )
+    lines += [
+        "",
+        "| engine | records | load (s) | rollup build (s) | API p50 / p95 (ms) | runs |",
+        "| --- | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    verdicts = []
+    for engine, rows in figures.items():
+        for row in rows:
+            if "skipped" in row:
+                lines.append(
+                    f"| {engine} | {row['n']:,} | — | — | not measured: {row['skipped']} | |"
+                )
+                continue
+            lines.append(
+                f"| {engine} | {row['n']:,} | {row['load']:.0f} | {row['build']:.1f} | "
+                f"{ms(p50(row['api']))} / {ms(p95(row['api']))} | {len(row['api'])} |"
+            )
+        timed = [row for row in rows if "api" in row]
+        if len(timed) == 2:
+            small, big = timed
+            verdicts.append(
+                f"- {engine}: time at {big['n']:,} ÷ at {small['n']:,}: "
+                f"**{p50(big['api']) / p50(small['api']):.2f}** (target ≤ 2)"
+            )
+    return "\n".join([*lines, "", *verdicts, ""]) + "\n"
+
+
+def write(output: Path, text: str) -> None:
+    current = output.read_text() if output.exists() else ""
+    if SECTION.search(current):
+        current = SECTION.sub(lambda _: text + "\n", current)
+    else:
+        current = current.rstrip("\n") + "\n\n" + text
+    output.write_text(current)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--records", type=int, default=10_000_000)
+    parser.add_argument("--base", type=int, default=1_000_000)
+    parser.add_argument("--engines", default="sqlite")
+    parser.add_argument("--postgres-url", default=DEFAULT_URL)
+    parser.add_argument("--seed", type=int, default=generate.DEFAULT_SEED)
+    parser.add_argument("--reps", type=int, default=30)
+    parser.add_argument("--budget", type=float, default=30.0)
+    parser.add_argument("--output", type=Path, default=ROOT / "benchmarks" / "RESULTS.md")
+    args = parser.parse_args(argv)
+    figures: dict[str, list[dict]] = {}
+    with tempfile.TemporaryDirectory(prefix="backdrop-growth-") as scratch:
+        work = Path(scratch)
+        logs = work / "logs"
+        logs.mkdir()
+        for name in args.engines.split(","):
+            backend: Backend = (
+                SQLiteBackend(work) if name == "sqlite" else PostgresBackend(args.postgres_url)
+            )
+            try:
+                figures[backend.label] = [
+                    measure(backend, n, args, logs) for n in (args.base, args.records)
+                ]
+            finally:
+                backend.close()
+    command = " ".join([".venv/bin/python -m benchmarks.growth", *sys.argv[1:]])
+    write(args.output, section(figures, command))
+    print(f"wrote {HEADING} in {args.output}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
