@@ -214,6 +214,11 @@ class Upkeep:
         self.layout = Layout(name, spec) if spec is not None and ready else None
         self.subtracted = False
 
+    @property
+    def maintaining(self) -> bool:
+        """Whether this write keeps a ready rollup (else add/subtract do nothing)."""
+        return self.layout is not None
+
     def _apply(self, selection: str, params: dict[str, Any], sign: int) -> None:
         if self.layout is None:
             return
