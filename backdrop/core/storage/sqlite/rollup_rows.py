@@ -20,6 +20,7 @@ from backdrop.core.storage.sqlite.connection import Connections
 from backdrop.core.storage.sqlite.rollups import ALL_TIME, Layout, read_state
 from backdrop.core.storage.sqlite.rows import micros, moment
 from backdrop.core.storage.sqlite.sql import Params
+from backdrop.errors import StorageUnavailable
 
 
 def _value(v: Any, t: str) -> Any:
@@ -106,19 +107,25 @@ def rollup_rows(
     """``RecordStore.rollup_rows``: one GROUP BY over the group's rows (per
     measure types too, few rows, whose counters are derived and summed
     here); values SQL keeps apart but that are the same JSON number (1 and
-    1.0) merged."""
-    spec = read_state(connections, name).rollup
-    if spec is None:
-        return []
-    layout = Layout(name, spec)
-    try:
-        sql, params = _rows_sql(layout, group, where, group_by, period, True)
-        found = connections.select(sql, params)
-    except sqlite3.OperationalError as error:
-        if str(error) != "integer overflow":
-            raise
-        sql, params = _rows_sql(layout, group, where, group_by, period, False)
-        found = connections.select(sql, params)
+    1.0) merged. The state and the rows are read in one snapshot: a rollup
+    reset or rebuilt since the caller read the state is a 503 to retry, never
+    a missing table or a wrong answer."""
+    with connections.snapshot() as connection:
+        state = read_state(connection, name)
+        if state.rollup is None or not state.ready:
+            raise StorageUnavailable(
+                f"The rollup of {name} changed while the query ran, please retry"
+            )
+        spec = state.rollup
+        layout = Layout(name, spec)
+        try:
+            sql, params = _rows_sql(layout, group, where, group_by, period, True)
+            found = connection.execute(sql, params).fetchall()
+        except sqlite3.OperationalError as error:
+            if str(error) != "integer overflow":
+                raise
+            sql, params = _rows_sql(layout, group, where, group_by, period, False)
+            found = connection.execute(sql, params).fetchall()
     merged: dict[tuple[Any, ...], Row] = {}
     width = 2 * len(group_by) + (period is not None)
     for found_row in found:

@@ -177,10 +177,13 @@ class Layout:
         )
 
 
-def read_state(connections: Connections, name: str) -> DataSetState:
-    found = connections.select(
-        "SELECT version, rollup, ready FROM data_set_state WHERE name = ?", (name,)
-    )
+def read_state(reader: Connections | sqlite3.Connection, name: str) -> DataSetState:
+    """The state row (through ``Connections`` or inside a snapshot)."""
+    sql = "SELECT version, rollup, ready FROM data_set_state WHERE name = ?"
+    if isinstance(reader, Connections):
+        found = reader.select(sql, (name,))
+    else:
+        found = reader.execute(sql, (name,)).fetchall()
     if not found:
         return DataSetState()
     version, rollup, ready = found[0]
