@@ -49,6 +49,13 @@ def build(engine: StorageEngine, data_set: str) -> Built:
             built.seconds,
             extra={"data_set": data_set, "seconds": built.seconds},
         )
+    elif engine.records.state(data_set).rollup is not None:
+        log.warning(
+            "the engine gave up building the rollup of %s (see its warning: a counter "
+            "beyond 64 bits?); queries use its records",
+            data_set,
+            extra={"data_set": data_set},
+        )
     return built
 
 
@@ -125,17 +132,38 @@ def sync(engine: StorageEngine, data_set: str, spec: RollupSpec | None, builds: 
     return True
 
 
-def sweep(engine: StorageEngine, wanted: Iterable[tuple[str, RollupSpec | None]]) -> list[Built]:
+def sweep(
+    engine: StorageEngine,
+    wanted: Iterable[tuple[str, RollupSpec | None]],
+    given_up: dict[str, RollupSpec] | None = None,
+) -> list[Built]:
     """Set and build, one at a time, every rollup that ``wanted`` (data set
     name, the spec its config declares) says should exist and is not built;
-    returns the builds done."""
+    returns the builds done. ``given_up`` (kept by the caller between sweeps)
+    remembers the specs an engine refused to build, so that a data set whose
+    sums overflow is not rebuilt every minute; a new spec is tried again."""
+    given_up = {} if given_up is None else given_up
     builds = _Recorded(engine)
     for data_set, spec in wanted:
-        try:
-            sync(engine, data_set, spec, builds)
-        except Exception as error:
-            log_failure(data_set, error)
+        if spec is None or given_up.get(data_set) != spec:
+            _sweep_one(engine, data_set, spec, builds, given_up)
     return builds.done
+
+
+def _sweep_one(
+    engine: StorageEngine,
+    data_set: str,
+    spec: RollupSpec | None,
+    builds: _Recorded,
+    given_up: dict[str, RollupSpec],
+) -> None:
+    done = len(builds.done)
+    try:
+        sync(engine, data_set, spec, builds)
+    except Exception as error:
+        log_failure(data_set, error)
+    if spec is not None and len(builds.done) > done and not builds.done[-1].ready:
+        given_up[data_set] = spec
 
 
 class _Recorded:

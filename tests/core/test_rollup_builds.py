@@ -161,3 +161,23 @@ def test_a_thread_builds_it_on_an_engine_of_its_own(tmp_path):
     assert engine.records.state("visits").ready
     assert len(opened) == 1 and opened[0] is not engine
     engine.close()
+
+
+def test_the_sweep_gives_up_on_a_spec_the_engine_refused_until_it_changes(
+    engine, registry, monkeypatch, caplog
+):
+    registry.create({"name": "huge", **ROLLUP})
+    attempts = []
+
+    def refuse(name):  # as an engine does when a counter would pass 64 bits
+        attempts.append(name)
+        return False
+
+    monkeypatch.setattr(engine.records, "build_rollup", refuse)
+    given_up = {}
+    with caplog.at_level(logging.WARNING, "backdrop.core.rollup_builds"):
+        assert [b.ready for b in registry.sweep_rollups(given_up)] == [False]
+    assert "the engine gave up building the rollup of huge" in caplog.text
+    assert registry.sweep_rollups(given_up) == [] and attempts == ["huge"]
+    registry.update("huge", {"measures": ["count", "value"]})  # a new spec is tried again
+    assert [b.data_set for b in registry.sweep_rollups(given_up)] == ["huge"]
