@@ -88,22 +88,35 @@ class InThread:
     """Build in a daemon thread of this process (no broker configured), on an
     engine of its own: no web-request timeout cuts a long build short, and
     closing the app's engine never closes a connection the build is using.
-    At most one build per data set at a time in a process."""
+    At most one build per data set at a time in a process; a start during a
+    build has it build once more after (the spec may have changed under it)."""
 
     def __init__(self, connect: Callable[[], StorageEngine]):
         self.connect = connect
         self._lock = threading.Lock()
-        self._building: set[str] = set()
+        self._wanted: dict[str, bool] = {}  # building → started again meanwhile
 
     def start(self, data_set: str) -> None:
         with self._lock:
-            if data_set in self._building:
-                return  # the running build reads the spec when it starts its transaction
-            self._building.add(data_set)
+            if data_set in self._wanted:
+                self._wanted[data_set] = True
+                return
+            self._wanted[data_set] = False
         name = f"rollup-build-{data_set}"
         threading.Thread(target=self._run, args=(data_set,), daemon=True, name=name).start()
 
     def _run(self, data_set: str) -> None:
+        again = True
+        while again:
+            self._build(data_set)
+            with self._lock:
+                again = self._wanted[data_set]
+                if again:
+                    self._wanted[data_set] = False
+                else:
+                    del self._wanted[data_set]
+
+    def _build(self, data_set: str) -> None:
         try:
             engine = self.connect()
             try:
@@ -112,9 +125,6 @@ class InThread:
                 engine.close()
         except Exception as error:
             log_failure(data_set, error)
-        finally:
-            with self._lock:
-                self._building.discard(data_set)
 
 
 def sync(engine: StorageEngine, data_set: str, spec: RollupSpec | None, builds: Builds) -> bool:
