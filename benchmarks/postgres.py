@@ -27,8 +27,10 @@ from backdrop.core.data_sets import Registry
 from backdrop.core.records import prepare_records
 from backdrop.core.storage.postgres import PostgresEngine
 
-# The engine's row shape and upsert, so the baseline cannot drift from what the engine stores.
-from backdrop.core.storage.postgres.records import _UPSERT, _row
+try:  # the engine's row shape and upsert, so the baseline cannot drift from what it stores
+    from backdrop.core.storage.postgres.writes import _UPSERT, _row
+except ImportError:  # before the write statements had their own module
+    from backdrop.core.storage.postgres.records import _UPSERT, _row  # type: ignore[attr-defined,no-redef]
 from benchmarks.queries import (
     GROWTH,
     PREFIX,

@@ -131,7 +131,8 @@ def _rollups(lines: list[str], run: EngineRun) -> None:
             "| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
         ]
         warm = {r.case.name: r for r in rollup.warm}
-        before = {r.case.name: r for r in run.queries}
+        sized = [r for r in run.growth if "older" not in r.label and r.n == rollup.cold[0].n]
+        before = {r.case.name: r for r in (*run.queries, *sized)}
         for r in rollup.cold:
             w, b = warm.get(r.case.name), before.get(r.case.name)
             cold = p50(r.timings.api)

@@ -218,6 +218,9 @@ def main(argv: list[str] | None = None) -> int:
         f"- data: `benchmarks/generate.py`, seed {args.seed}; apps under gunicorn on 127.0.0.1 "
         "(read app: 2 workers) against a fresh database per ingest run",
     ]
+    how += [
+        f"- rollup built in-process (as `backdrop rollups build`): {f}" for f in rollups.FALLBACKS
+    ]
     if args.app_root:
         how.append(f"- apps served from `{args.app_root}` (not this checkout)")
     text = report(runs, command, how, kept_sections(args.output), duckdb.version if duckdb else "")
