@@ -166,7 +166,7 @@ def ingest(backend: Backend, n: int, seed: int, logs: Path, run: RollupRun) -> N
     the raw bulk insert of the same records measured just before."""
     batches = generate.batches(n, BATCH, seed)
     bodies = [orjson.dumps(batch) for batch in batches]
-    raw = backend.bulk(batches, DATA_SET)["raw"]
+    raw = backend.bulk(batches, DATA_SET, engine=False)["raw"]
     del batches
     url = backend.fresh(f"{n}-rollup-ingest")
     try:
