@@ -59,7 +59,7 @@ _YEAR = f"timestamp >= {_t(YEAR_START)} AND timestamp < {_t(YEAR_END)}"
 SQL = {
     "raw_filter_limit": lambda: (
         f"SELECT id AS _id, {_MICROS} AS _timestamp, data::text AS data FROM backdrop_records "
-        f"WHERE {_in()} AND data->>'channel' = 'web' ORDER BY timestamp, id LIMIT 100"
+        f"WHERE {_in()} AND data->>'channel' = 'web' ORDER BY timestamp NULLS FIRST, id LIMIT 100"
     ),
     "group_by": lambda: (
         "SELECT data->>'region' AS region, count(*) AS _count FROM backdrop_records "

@@ -149,6 +149,10 @@ def _rollups(lines: list[str], run: EngineRun) -> None:
                 f"{ratio(p50(b.timings.api), cold) if b else 'n/a'} | "
                 f"{_same(r)}{' / warm ' + _same(w) if w else ''} |"
             )
+    if rollup.cache_hits:
+        hits, misses = rollup.cache_hits
+        lines += ["", f"Result cache over the warm run (`/metrics`): {hits:,.0f} hits, "
+                  f"{misses:,.0f} misses."]  # fmt: skip
     if rollup.ingest and rollup.ingest_raw_rate:
         i, raw = rollup.ingest, rollup.ingest_raw_rate
         lines += [
