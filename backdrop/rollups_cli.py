@@ -43,7 +43,7 @@ def status_of(store: StorageEngine, config: DataSetConfig) -> dict[str, Any]:
     }
     if condition == "built":
         total = store.records.rollup_rows(config.name, 0, Where(), (), None)
-        shown["records"] = sum(row["_count"] for row in total)
+        shown["records"] = sum(row["_count"] or 0 for row in total)
     return shown
 
 

@@ -144,12 +144,13 @@ def config_from_request(body: Any, *, token_hash: str) -> DataSetConfig:
 
 
 class Registry:
-    """Data-set configs and write tokens over a storage engine."""
+    """Data-set configs and write tokens over a storage engine. ``builds``
+    builds the rollup a saved config changes (default: at once, here)."""
 
     def __init__(self, engine: StorageEngine, builds: rollup_builds.Builds | None = None):
         self.engine = engine
         self.catalog = Catalog(engine)
-        self.builds = builds or rollup_builds.InThread(engine)
+        self.builds = builds or rollup_builds.Now(engine)
 
     def create(self, body: Any) -> tuple[DataSetConfig, str]:
         """Create a data set; returns its config and the plain token (shown once).

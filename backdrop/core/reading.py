@@ -1,11 +1,13 @@
 """Run a parsed ``Query`` against a storage engine (SPEC 5.3).
 
 Raw queries are one ``engine.find``. Grouped queries are one
-``engine.aggregate`` (filtering, grouping and collects run in the database),
-then ``shaping`` lays the rows out. A ``duration`` first becomes a range of
-whole periods; when its leading (or, backward, trailing) periods hold no data
-the range slides towards the data, located with one sorted ``find`` rather
-than by re-running the aggregate.
+``rollups.aggregate``: from the data set's rollup when it is built and covers
+the query, else ``engine.aggregate`` over the records (filtering, grouping and
+collects run in the database either way), then ``shaping`` lays the rows out.
+A ``duration`` first becomes a range of whole periods; when its leading (or,
+backward, trailing) periods hold no data the range slides towards the data,
+located with one sorted ``find`` of the records rather than by re-running the
+aggregate.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from backdrop import metrics
-from backdrop.core import shaping
+from backdrop.core import rollups, shaping
 from backdrop.core.periods import Period
 from backdrop.core.query import Query, Sort, Where
 from backdrop.core.rollups import DataSetState
@@ -44,10 +46,12 @@ def execute(
     state: DataSetState | None = None,
 ) -> list[dict[str, Any]]:
     """The response rows of ``query`` over the data set named ``data_set``;
-    its time counts in ``backdrop_query_duration_seconds`` by shape."""
+    its time counts in ``backdrop_query_duration_seconds`` by shape.
+    ``state``: the data set's, if the caller read it already (once per
+    request); else a grouped query reads it."""
     try:
         with metrics.QUERY_DURATION.labels(shape(query)).time():
-            return _execute(engine, data_set, query, now)
+            return _execute(engine, data_set, query, now, state)
     except InvalidQuery as error:
         if error.message == INVALID_COLLECT and error.detail is None:
             error.detail = _numeric_collects(query)
@@ -75,17 +79,23 @@ def _numeric_collects(query: Query) -> str:
 
 
 def _execute(
-    engine: StorageEngine, data_set: str, query: Query, now: datetime | None
+    engine: StorageEngine,
+    data_set: str,
+    query: Query,
+    now: datetime | None,
+    state: DataSetState | None,
 ) -> list[dict[str, Any]]:
     if not query.is_grouped:
         return engine.records.find(data_set, query.where, query.sort_by, query.limit)
     if query.period is None:
-        rows = engine.records.aggregate(data_set, query.where, query.group_by, None, query.collect)
+        rows = rollups.aggregate(
+            engine.records, data_set, query.where, query.group_by, None, query.collect, state
+        )
         return shaping.grouped(rows, query)
     where = time_range(engine, data_set, query, now or datetime.now(UTC))
     periods = period_spans(query.period, where)
-    rows = engine.records.aggregate(
-        data_set, where, query.group_by, query.period.name, query.collect
+    rows = rollups.aggregate(
+        engine.records, data_set, where, query.group_by, query.period.name, query.collect, state
     )
     if not query.group_by:
         return shaping.period_series(rows, periods, shaping.Collects(query.collect))

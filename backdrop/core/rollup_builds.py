@@ -3,8 +3,8 @@
 The registry calls ``sync`` after it stores a config: a spec other than the
 engine's is set (the engine drops the old rows and marks the rollup not
 ready, so queries use the records) and a build is started, by a ``Builds``:
-a daemon thread of this process (``InThread``), right away (``Now``, for the
-command line), or a task for the worker (``backdrop.transformers.rollup_tasks``
+a daemon thread of this process (``InThread``), right away (``Now``: the
+command line, and the default), or a task for the worker (``backdrop.transformers.rollup_tasks``
 when a broker is configured). ``sweep`` repairs what a lost build left: the
 worker runs it on start and beat every minute.
 """
@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -78,11 +78,13 @@ class Now:
 
 
 class InThread:
-    """Build in a daemon thread of this process (no broker configured). At
-    most one build per data set at a time in a process."""
+    """Build in a daemon thread of this process (no broker configured), on an
+    engine of its own: no web-request timeout cuts a long build short, and
+    closing the app's engine never closes a connection the build is using.
+    At most one build per data set at a time in a process."""
 
-    def __init__(self, engine: StorageEngine):
-        self.engine = engine
+    def __init__(self, connect: Callable[[], StorageEngine]):
+        self.connect = connect
         self._lock = threading.Lock()
         self._building: set[str] = set()
 
@@ -91,14 +93,16 @@ class InThread:
             if data_set in self._building:
                 return  # the running build reads the spec when it starts its transaction
             self._building.add(data_set)
-        thread = threading.Thread(
-            target=self._run, args=(data_set,), daemon=True, name=f"rollup-build-{data_set}"
-        )
-        thread.start()
+        name = f"rollup-build-{data_set}"
+        threading.Thread(target=self._run, args=(data_set,), daemon=True, name=name).start()
 
     def _run(self, data_set: str) -> None:
         try:
-            build(self.engine, data_set)
+            engine = self.connect()
+            try:
+                build(engine, data_set)
+            finally:
+                engine.close()
         except Exception as error:
             log_failure(data_set, error)
         finally:

@@ -64,8 +64,9 @@ def data_set_by_name(name: str) -> Response:
 
 def query_data_set(config: DataSetConfig | None) -> Response:
     """The answer, from the result cache when the data set has not changed
-    since it was computed: the version is read once, first, so an answer is
-    never kept under a version older than the writes it missed."""
+    since it was computed. The version is read once, before the query, so an
+    answer is kept under a version no newer than the data it was computed
+    from: once a write is acknowledged, no reader finds an answer missing it."""
     if config is None or not config.queryable:
         raise NotFound("data_set not found")
     query = parse_query(request.args, raw_queries_allowed=config.raw_queries_allowed)

@@ -15,6 +15,7 @@ from celery import Celery
 
 from backdrop.core import rollup_builds
 from backdrop.core.data_sets import Registry
+from backdrop.core.storage import open_engine
 from backdrop.core.storage.base import StorageEngine
 from backdrop.settings import Settings
 from backdrop.transformers.dispatch import Enqueue as Broker
@@ -44,10 +45,11 @@ class Enqueue:
 
 
 def make_builds(settings: Settings, store: StorageEngine) -> rollup_builds.Builds:
-    """The worker's builds with a broker; without one, a thread of this process."""
+    """The worker's builds with a broker; without one, a thread of this
+    process on an engine of its own, without the web apps' database timeout."""
     if settings.broker_url:
         return Enqueue(settings.broker_url)
-    return rollup_builds.InThread(store)
+    return rollup_builds.InThread(lambda: open_engine(settings.database_url))
 
 
 def schedule(app: Celery, settings: Settings) -> None:

@@ -45,7 +45,7 @@ def init_app(
     builds_factory: BuildsFactory | None = None,
 ) -> Services:
     """``builds_factory``: how the apps that change configs build rollups
-    (without one, in a thread of this process)."""
+    (without one, at once, in the request that changed it)."""
     engine = open_engine(settings.database_url, settings.database_timeout)
     services = Services(
         settings=settings,

@@ -66,3 +66,25 @@ def test_bad_rollup_fields_are_shown_on_the_form(admin, app, form, message):
     for key, value in form.items():
         if key != "rollup_grain":
             assert f'value="{value}"' in response.text
+
+
+class NoBuilds:
+    def start(self, data_set):
+        pass
+
+
+def test_the_data_set_page_shows_the_rollup_building_then_built(admin, app, make_data_set):
+    app.extensions["backdrop"].registry.builds = NoBuilds()
+    make_data_set("tiles", dimensions=["channel", ["department", "page"]], measures=["count"])
+    page = admin.get("/data-sets/tiles").text
+    assert "building: queries read the records until it is built" in page
+    assert "<code>channel</code>, <code>department+page</code>" in page
+    assert "<code>count</code>" in page
+    app.extensions["backdrop"].engine.records.build_rollup("tiles")
+    assert "built: covered grouped queries answer from it" in admin.get("/data-sets/tiles").text
+
+
+def test_the_data_set_page_without_a_rollup_says_where_to_set_one(admin, make_data_set):
+    make_data_set("plain")
+    page = admin.get("/data-sets/plain").text
+    assert 'id="rollup-heading"' in page and "Set dimensions and measures in" in page

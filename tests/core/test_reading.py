@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -28,6 +29,7 @@ class CountingEngine:
         self.engine = engine
         self.records = self  # reading calls engine.records.find / .aggregate
         self.calls: list[str] = []
+        self.state_reads = 0
 
     def find(self, *args, **kwargs):
         self.calls.append("find")
@@ -36,6 +38,14 @@ class CountingEngine:
     def aggregate(self, *args, **kwargs):
         self.calls.append("aggregate")
         return self.engine.records.aggregate(*args, **kwargs)
+
+    def state(self, *args, **kwargs):
+        self.state_reads += 1
+        return self.engine.records.state(*args, **kwargs)
+
+    def rollup_rows(self, *args, **kwargs):
+        self.calls.append("rollup_rows")
+        return self.engine.records.rollup_rows(*args, **kwargs)
 
 
 @pytest.fixture
@@ -442,3 +452,55 @@ def test_too_many_rows_is_refused_and_limit_counts(store, monkeypatch):
     with pytest.raises(InvalidQuery, match=r"more than 5 rows \(2 groups × 3 periods\)"):
         run(store, query)
     assert len(run(store, {**query, "limit": "1"})) == 1
+
+
+# --- rollups ---
+
+WEEKLY_SUM = {"period": "week", "group_by": "channel", "collect": "count:sum",
+              "start_at": "2014-01-06T00:00:00Z", "end_at": "2014-02-03T00:00:00Z"}  # fmt: skip
+VISITS = [
+    {"_timestamp": f"2014-01-{day:02d}T{hour:02d}:00:00Z", "channel": channel, "count": day}
+    for day in range(1, 32)
+    for hour, channel in ((9, "web"), (15, "app"), (20, "web"))
+]
+
+
+@pytest.fixture
+def rolled_up(store):
+    """The store's ``visits`` with a built rollup on channel and count."""
+    store.seed(VISITS)
+    before = run(store, WEEKLY_SUM)
+    Registry(store).update("visits", {"dimensions": ["channel"], "measures": ["count"]})
+    store.before = before
+    return store
+
+
+def test_a_covered_query_is_answered_from_the_rollup_with_the_same_rows(rolled_up):
+    counting = CountingEngine(rolled_up)
+    assert run(counting, WEEKLY_SUM) == rolled_up.before
+    assert counting.calls == ["rollup_rows"] and counting.state_reads == 1
+
+
+def test_a_query_the_rollup_does_not_cover_reads_the_records(rolled_up):
+    counting = CountingEngine(rolled_up)
+    run(counting, {**WEEKLY_SUM, "period": "hour"})
+    assert counting.calls == ["aggregate"]
+
+
+def test_a_state_read_by_the_caller_is_used_not_read_again(rolled_up):
+    counting = CountingEngine(rolled_up)
+    state = rolled_up.records.state("visits")
+    rows = reading.execute(counting, "visits", parse_query(WEEKLY_SUM), now=NOW, state=state)
+    assert rows == rolled_up.before and counting.calls == ["rollup_rows"]
+    assert counting.state_reads == 0
+    unbuilt = replace(state, ready=False)  # as read before the build finished
+    reading.execute(counting, "visits", parse_query(WEEKLY_SUM), now=NOW, state=unbuilt)
+    assert counting.calls == ["rollup_rows", "aggregate"]
+
+
+def test_the_slide_of_a_duration_still_finds_the_nearest_record(rolled_up):
+    counting = CountingEngine(rolled_up)
+    query = {"period": "week", "duration": "2", "group_by": "channel", "collect": "count:sum"}
+    rows = run(counting, {**query, "start_at": "2013-12-02T00:00:00Z"})
+    assert counting.calls == ["find", "rollup_rows"]
+    assert [row["_start_at"] for row in rows[0]["values"]] == [utc(2013, 12, 30), utc(2014, 1, 6)]

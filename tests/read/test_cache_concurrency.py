@@ -267,3 +267,4 @@ def test_no_answer_is_older_than_an_acknowledged_write(apps, database_url, rollu
     counts = cache_counts(read.url)
     assert counts["backdrop_result_cache_hits_total"] > 0
     assert counts["backdrop_result_cache_misses_total"] > 0
+    assert counts["backdrop_result_cache_bytes"] > 0  # the live workers' gauges, summed

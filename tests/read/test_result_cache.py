@@ -124,6 +124,7 @@ def test_the_same_query_again_is_sent_from_the_cache_with_the_same_bytes(stack):
     assert again[0].data == first[0].data
     for header in ("ETag", "Content-Type", "Cache-Control", "Access-Control-Allow-Origin"):
         assert again[0].headers[header] == first[0].headers[header]
+    assert again[0].headers["X-Request-Id"] != first[0].headers["X-Request-Id"]  # per request
     unchanged = reader.get(QUERY, headers={"If-None-Match": first[0].headers["ETag"]})
     assert unchanged.status_code == 304
 
@@ -147,6 +148,19 @@ def test_every_kind_of_write_is_seen_at_once_by_every_read_app(stack):
             assert sums(reader) == expected
 
 
+def test_a_data_set_dropped_and_made_again_never_gets_the_old_answers(stack):
+    reader = stack.readers[0]
+    assert sums(reader) == sums(reader) == {"north": 1, "south": 10}
+    assert stack.write.delete("/data-sets/sales", headers=ADMIN).status_code == 200
+    body = {"name": "sales", "data_group": "shop", "data_type": "sales"}
+    created = stack.write.post("/data-sets", json=body, headers=ADMIN)
+    assert created.status_code == 201, created.get_json()
+    stack.token = created.get_json()["bearer_token"]
+    assert sums(reader) == {}
+    stack.post([{"_id": "a", "region": "west", "value": 7}])
+    assert sums(reader) == {"west": 7}
+
+
 def test_csv_and_json_of_one_query_are_kept_apart(stack):
     reader = stack.readers[0]
     for _ in range(2):
@@ -168,6 +182,16 @@ def test_unpublishing_changes_the_cached_answer_at_once(stack):
     response = reader.get(QUERY)
     assert response.get_json()["warning"] == UNPUBLISHED_WARNING
     assert response.headers["Cache-Control"] == "no-cache"
+
+
+def test_a_cached_answer_takes_the_current_cache_control_and_legacy_address(stack):
+    reader = stack.readers[0]
+    assert reader.get(QUERY).headers["Cache-Control"] == "max-age=1800, must-revalidate"
+    changed = stack.write.patch("/data-sets/sales", json={"realtime": True}, headers=ADMIN)
+    assert changed.status_code == 200, changed.get_json()
+    moved = change(reader, lambda: reader.get(QUERY.replace("/data/shop/sales", "/sales")))
+    assert moved["backdrop_result_cache_hits_total"] == 1  # realtime changes no body
+    assert reader.get(QUERY).headers["Cache-Control"] == "max-age=120, must-revalidate"
 
 
 def test_forbidding_raw_queries_refuses_one_that_was_cached(stack):

@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 import requests
 
+from backdrop.core.storage import open_engine
 from backdrop.testing import start_app, stop
 from tests.transformers.conftest import ADMIN, ADMIN_TOKEN
 
@@ -236,3 +237,24 @@ def test_the_workers_lines_carry_the_request_id_of_the_write(apps, worker):
         ]
 
     wait_for(traced_line, "the worker's line with the write's request id")
+
+
+def test_the_worker_builds_a_rollup_declared_through_the_api(apps, worker):
+    write, read = apps
+    name = "rolled"
+    token = setup_source(write, name, [])
+    assert write.post(f"/data/{name}/{name}", json=RECORDS, headers=token).status_code == 200
+    query = f"/data/{name}/{name}?group_by=stage&collect=value:sum"
+    before = read_rows(read, query)
+    changes = {"dimensions": ["stage"], "measures": ["value"]}
+    url = f"{write.url}/data-sets/{name}"
+    response = requests.patch(url, json=changes, headers=ADMIN, timeout=10)
+    assert response.status_code == 200, response.json()
+    engine = open_engine(worker.database_url)
+    try:
+        wait_for(lambda: engine.records.state(name).ready, "the worker to build the rollup")
+    finally:
+        engine.close()
+    assert f"built the rollup of {name} in" in worker.output()
+    assert "backdrop.rollups.sweep" in worker.output()  # queued when the worker started
+    assert read_rows(read, query) == before

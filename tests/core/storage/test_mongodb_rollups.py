@@ -12,6 +12,7 @@ checks every filter and pipeline against MongoDB 4.4) unless
 from __future__ import annotations
 
 import os
+import random
 import secrets
 from datetime import UTC, datetime
 from types import SimpleNamespace
@@ -19,13 +20,14 @@ from types import SimpleNamespace
 import mongomock
 import pymongo
 import pytest
-from pymongo.errors import OperationFailure
+from bson.int64 import Int64
+from pymongo.errors import BulkWriteError, OperationFailure
 
 from backdrop.core import rollups
 from backdrop.core.query import Collect, Filter, Where
 from backdrop.core.rollups import RollupSpec
 from backdrop.core.storage.mongodb import MongoEngine, rollup_store
-from backdrop.core.storage.mongodb.rollups import ROLLUPS, STATE, Upkeep
+from backdrop.core.storage.mongodb.rollups import ROLLUPS, STATE, Upkeep, count
 from tests.core.storage.contract import record
 from tests.mongodb_recording import RecordingClient
 
@@ -172,6 +174,32 @@ def test_writes_between_the_chunks_of_a_build_are_counted(mongo, monkeypatch):
         assert used
 
 
+def test_a_build_that_died_midway_resumes_where_it_stopped(mongo, monkeypatch):
+    monkeypatch.setattr(rollup_store, "BUILD_CHUNK", 2)
+    store = mongo.store
+    store.save(NAME, [record(f"r{i}", None, region=f"x{i % 2}", visits=i) for i in range(5)])
+    store.set_rollup(NAME, SPEC)
+    count_chunk = store._count_chunk
+    chunks = []
+
+    def dying_after_one(data_set, session):
+        if chunks:
+            raise RuntimeError("the process died")
+        chunks.append(count_chunk(data_set, session))
+        return chunks[-1]
+
+    monkeypatch.setattr(store, "_count_chunk", dying_after_one)
+    with pytest.raises(RuntimeError):
+        store.build_rollup(NAME)
+    assert mongo.db[STATE].find_one({"_id": NAME})["built_to"] == "r1"
+    store.save(NAME, [record("r0", None, region="x9", visits=100)])  # counted part: kept
+
+    monkeypatch.setattr(store, "_count_chunk", count_chunk)
+    assert store.build_rollup(NAME) is True
+    from_rollup, from_records, used = _answers(store)
+    assert (from_rollup, used) == (from_records, True)
+
+
 def test_a_new_spec_during_a_build_stops_it(mongo, monkeypatch):
     monkeypatch.setattr(rollup_store, "BUILD_CHUNK", 1)
     store = mongo.store
@@ -190,8 +218,16 @@ def test_a_new_spec_during_a_build_stops_it(mongo, monkeypatch):
     assert mongo.db[ROLLUPS].count_documents({"ds": NAME}) == 0
 
 
+INC_REFUSED = "Failed to apply $inc operations to current value ((NumberLong)9223372036854775807)"
+REFUSALS = [
+    OperationFailure(INC_REFUSED, 2),
+    BulkWriteError({"writeErrors": [{"index": 0, "code": 2, "errmsg": INC_REFUSED}]}),
+]
+
+
+@pytest.mark.parametrize("refusal", REFUSALS, ids=["alone", "in a bulk write"])
 def test_a_counter_the_server_cannot_hold_leaves_the_rollup_unbuilt_not_the_write_failed(
-    mongo, monkeypatch
+    mongo, monkeypatch, refusal
 ):
     """A server refuses ``$inc`` past 64 bits; mongomock's Python ints never overflow,
     so the refusal is played by a stand-in for the first application."""
@@ -200,7 +236,7 @@ def test_a_counter_the_server_cannot_hold_leaves_the_rollup_unbuilt_not_the_writ
     store.build_rollup(NAME)
     store.save(NAME, [record("a", "2024-01-03T10:00:00", region="north", visits=2**62)])
     apply = Upkeep.apply
-    refusals = iter([OperationFailure("Failed to apply $inc operations to current value", 2)])
+    refusals = iter([refusal])
 
     def refusing(self, spec):
         refusal = next(refusals, None)
@@ -272,3 +308,27 @@ def test_filters_on_rows_match_as_on_records(mongo):
         where = Where(filters=(Filter("region", value),))
         from_rollup, from_records, used = _answers(store, where=where, group_by=())
         assert (from_rollup, used) == (from_records, True), value
+
+
+VALUES = [None, True, False, 0, 1, -3, 2**40, 1.5, -0.25, "1", "web", ["x", 1], {"k": None}, {}]
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_the_write_path_counts_as_the_reference_does(seed):
+    """``count`` is the faster ``rollups.deltas``; every kind of value, missing
+    fields, records without ``_timestamp``, both signs and both grains."""
+    rng = random.Random(seed)
+    spec = RollupSpec(
+        groups=((), ("a",), ("b", "a"), ("c",)),
+        measures=("m", "n"),
+        grain=rng.choice(["day", "hour"]),
+    )
+    records = []
+    for i in range(300):
+        fields = {f: rng.choice(VALUES) for f in "abcmn" if rng.random() < 0.8}
+        if fields.get("m") == 2**40:
+            fields["m"] = Int64(2**40)  # as pymongo reads a stored 64-bit integer back
+        moment = f"2024-0{rng.randint(1, 3)}-1{rng.randint(0, 9)}T{rng.randint(10, 23)}:30:00"
+        records.append(record(f"r{i}", moment if rng.random() < 0.8 else None, **fields))
+    for sign in (1, -1):
+        assert count(spec, records, sign) == rollups.deltas(spec, records, sign)

@@ -8,11 +8,12 @@ aggregation pipeline (``backdrop.core.storage.mongodb.pipeline``).
 
 from __future__ import annotations
 
-from collections.abc import Generator
+from collections.abc import Generator, Mapping
 from datetime import datetime
 from typing import Any
 
 import bson
+from bson.codec_options import CodecOptions
 from bson.raw_bson import RawBSONDocument
 from pymongo import ASCENDING, DESCENDING, IndexModel, ReplaceOne
 from pymongo.client_session import ClientSession
@@ -33,6 +34,8 @@ from backdrop.errors import BadRequest, StorageUnavailable
 # "<database>.<collection>" may hold 255 bytes, 235 once sharded (MongoDB
 # 4.4+); data-set names keep to the lower figure so any collection can be sharded.
 NAMESPACE_BYTES = 235
+# Decoded times are aware, as the records' are.
+AWARE: CodecOptions[Mapping[str, Any]] = CodecOptions(tz_aware=True)
 SCAN_BATCH = 1000
 # How often create() drops a collection that a stale write keeps re-creating.
 CREATE_ATTEMPTS = 3
@@ -190,7 +193,7 @@ class MongoRecords(RollupMethods):
             if removed is not None:
                 Counter(database, data_set, session).add(-size_of(removed))
                 raw = isinstance(removed, RawBSONDocument)
-                upkeep.change([bson.decode(removed.raw) if raw else removed], -1)
+                upkeep.change([bson.decode(removed.raw, AWARE) if raw else removed], -1)
             upkeep.end()
             return removed is not None
 

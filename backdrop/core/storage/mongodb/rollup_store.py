@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 
 from pymongo import ASCENDING
 from pymongo.client_session import ClientSession
-from pymongo.errors import OperationFailure
+from pymongo.errors import BulkWriteError, OperationFailure
 
 from backdrop.core import rollups
 from backdrop.core.periods import PERIODS
@@ -98,7 +98,11 @@ def result_row(
 
 
 def _overflowed(error: OperationFailure) -> bool:
-    """A server refusing ``$inc`` past 64 bits ("Failed to apply $inc operations")."""
+    """A server refusing ``$inc`` past 64 bits ("Failed to apply $inc
+    operations to current value"), alone or inside a bulk write's errors."""
+    if isinstance(error, BulkWriteError):
+        problems = (error.details or {}).get("writeErrors", [])
+        return any(p.get("code") == BAD_VALUE and "$inc" in p.get("errmsg", "") for p in problems)
     return error.code == BAD_VALUE and "$inc" in str(error)
 
 
@@ -168,9 +172,10 @@ class RollupMethods:
         transaction each (one transaction over a large data set would outlive
         the server's transaction lifetime, 60 s by default). Meanwhile writers
         keep the rows of the records up to the last chunk counted
-        (``Upkeep.upto``); the last chunk marks the rollup ready. A second
-        build shares the walk; a new spec stops it. No per-operation time
-        limit applies (each chunk is short)."""
+        (``Upkeep.upto``); the last chunk marks the rollup ready. A build
+        started during a walk joins it (so one that died midway resumes); a
+        new spec stops it. No per-operation time limit applies (each chunk is
+        short)."""
         prepare(self.connection)
         with translated():
             if not self.connection.write(lambda session: self._start_build(data_set, session)):
@@ -182,8 +187,11 @@ class RollupMethods:
 
     def _start_build(self, data_set: str, session: ClientSession | None) -> bool:
         upkeep = self._upkeep(data_set, session)
-        if state_of(upkeep.bump()).rollup is None:
+        started = upkeep.bump()
+        if state_of(started).rollup is None:
             return False
+        if started.get("building"):
+            return True  # join the walk in progress: a lost build resumes where it stopped
         upkeep.rows.delete_many({"ds": data_set}, session=session)
         upkeep.bump(UNBUILT | {"building": True, "reason": None})
         return True

@@ -7,7 +7,8 @@ build): each record is counted once per (group, bucket) where the buckets are
 its grain start and ``ALL_TIME`` (``-infinity``), and the counters add up
 element by element. Values are classified as the records' ``aggregate`` does
 (``postgres.aggregate``): a number is an integer when its JSONB text has no
-``.``/``e`` and it is within 64 bits, otherwise a float; sums are numeric.
+``.``/``e`` (scale 0) and it is within 64 bits, otherwise a float; sums are
+numeric.
 
 ``rollup_rows`` is one GROUP BY over the rows of one group, its filters the
 records' filters (``expressions.matching``) over ``dims`` instead of ``data``.
@@ -38,21 +39,29 @@ _ADD = (
     "ARRAY(SELECT x + y FROM unnest(r.counters, excluded.counters) "
     "WITH ORDINALITY AS t(x, y, i) ORDER BY i)"
 )
-# Per measure value: 0 missing, 1 null, 2 neither number nor null, 3 float, 4 integer.
+# Per measure value: 0 missing, 1 null, 2 neither number nor null, 3 float, 4
+# integer (no fraction digits: the JSONB text has no "." exactly when the scale
+# is 0, and never an exponent; and within 64 bits).
 _KIND = (
-    "CASE WHEN {x} IS NULL THEN 0 WHEN jsonb_typeof({x}) = 'null' THEN 1 "
-    "WHEN jsonb_typeof({x}) <> 'number' THEN 2 "
-    "WHEN ({x})::text ~ '[.eE]' OR abs(({x})::numeric) >= 2 ^ 63::numeric THEN 3 ELSE 4 END"
+    "CASE jsonb_typeof({x}) WHEN 'number' THEN CASE WHEN scale(({x})::numeric) > 0 "
+    "OR abs(({x})::numeric) >= 2 ^ 63::numeric THEN 3 ELSE 4 END "
+    "WHEN 'null' THEN 1 ELSE CASE WHEN {x} IS NULL THEN 0 ELSE 2 END END"
 )
-_VALUE = "CASE WHEN jsonb_typeof({x}) = 'number' THEN ({x})::numeric END"
-_COUNTERS = {  # over rec.k<j> (the kind) and rec.v<j> (the numeric value)
-    "present": "count(*) FILTER (WHERE {k} > 0)",
-    "n": "count(*) FILTER (WHERE {k} >= 3)",
-    "isum": "coalesce(sum({v}) FILTER (WHERE {k} = 4), 0)",
-    "fsum": "coalesce(sum({v}) FILTER (WHERE {k} = 3), 0)",
-    "floats": "count(*) FILTER (WHERE {k} = 3)",
-    "bad": "count(*) FILTER (WHERE {k} = 2)",
+_VALUE = "CASE jsonb_typeof({x}) WHEN 'number' THEN ({x})::numeric END"
+_COUNTERS = {  # over rec.k<j> (the kind), rec.v<j> (the numeric value), rec.sg (±1)
+    "present": "coalesce(sum(sg) FILTER (WHERE {k} > 0), 0)",
+    "n": "coalesce(sum(sg) FILTER (WHERE {k} >= 3), 0)",
+    "isum": "coalesce(sum(sg * {v}) FILTER (WHERE {k} = 4), 0)",
+    "fsum": "coalesce(sum(sg * {v}) FILTER (WHERE {k} = 3), 0)",
+    "floats": "coalesce(sum(sg) FILTER (WHERE {k} = 3), 0)",
+    "bad": "coalesce(sum(sg) FILTER (WHERE {k} = 2), 0)",
 }
+# The heap position (ctid, as ``pos``) of a fine row's first record as sortable
+# text: of equal values written apart (``1``, ``1.0``) a rollup row keeps the
+# one the records' GROUP BY over a scan in heap order meets first.
+_FIRST = (
+    "lpad(((min(pos)::text::point)[0] * 65536 + (min(pos)::text::point)[1])::bigint::text, 20, '0')"
+)
 _KEY = "(data_set, grp, bucket, dims)"
 
 
@@ -83,9 +92,8 @@ def _sets(spec: RollupSpec, names: list[str]) -> sql.Composed:
 
 def _group_columns(spec: RollupSpec, names: list[str]) -> tuple[sql.Composable, sql.Composable]:
     """``grp`` and ``dims`` of a grouping-set row, told apart by ``GROUPING``
-    of the dimension columns (bit 1: not grouped, leftmost most significant).
-    Of values that are equal but written apart (``1``, ``1.0``) the dims keep
-    the first stored, as the records' GROUP BY over a scan in write order does."""
+    of the dimension columns (bit 1: not grouped, leftmost most significant);
+    the values those of the first record in heap order (``_FIRST``)."""
     if not names:
         return sql.SQL("0"), sql.SQL("'{}'::jsonb")
     grouping = sql.SQL("GROUPING({})").format(
@@ -113,11 +121,12 @@ def _group_columns(spec: RollupSpec, names: list[str]) -> tuple[sql.Composable, 
     )
 
 
-def _inner(spec: RollupSpec, names: list[str]) -> sql.Composed:
+def _inner(spec: RollupSpec, names: list[str], sign: int) -> sql.Composed:
     """Per record, once: the period starts, each dimension (null when
     missing, so missing and null are one group) and each measure's kind and
     numeric value."""
-    items: list[sql.Composable] = [sql.Identifier(c) for c in (*_PERIODS, "seq")]
+    items: list[sql.Composable] = [sql.Identifier(c) for c in (*_PERIODS, "pos")]
+    items.append(sql.SQL("sg" if sign == 0 else str(sign)) + sql.SQL(" AS sg"))
     for i, name in enumerate(names):
         items.append(
             sql.SQL("coalesce({}, 'null'::jsonb) AS {}").format(
@@ -131,16 +140,16 @@ def _inner(spec: RollupSpec, names: list[str]) -> sql.Composed:
     return sql.SQL(", ").join(items)
 
 
-def _fine(spec: RollupSpec, names: list[str], source: LiteralString) -> sql.Composed:
+def _fine(spec: RollupSpec, names: list[str], source: LiteralString, sign: int) -> sql.Composed:
     """Counters per distinct (period starts, every dimension): the finest
     rows, so the grouping sets add up a few rows rather than every record."""
     _, columns = _grain(spec)
     keys = [sql.Identifier(c) for c in columns if c is not None]
     keys += [sql.Identifier(f"d{i}") for i in range(len(names))]
-    items: list[sql.Composable] = [*keys, sql.SQL("count(*) AS c0")]
+    items: list[sql.Composable] = [*keys, sql.SQL("sum(sg) AS c0")]
     for i in range(len(names)):  # (first write, value) as text, for min() to pick
         items.append(
-            sql.SQL("ARRAY[lpad(min(seq)::text, 20, '0'), {}::text] AS {}").format(
+            sql.SQL(f"ARRAY[{_FIRST}, {{}}::text] AS {{}}").format(
                 sql.Identifier(f"d{i}"), sql.Identifier(f"r{i}")
             )
         )
@@ -152,14 +161,16 @@ def _fine(spec: RollupSpec, names: list[str], source: LiteralString) -> sql.Comp
                 sql.SQL("{} AS {}").format(sql.SQL(_COUNTERS[counter]).format(k=k, v=v), at)
             )
     return sql.SQL("SELECT {} FROM (SELECT {} FROM {} OFFSET 0) rec GROUP BY {}").format(
-        sql.SQL(", ").join(items), _inner(spec, names), sql.SQL(source), sql.SQL(", ").join(keys)
+        sql.SQL(", ").join(items),
+        _inner(spec, names, sign),
+        sql.SQL(source),
+        sql.SQL(", ").join(keys),
     )
 
 
-def _sums(spec: RollupSpec, sign: int) -> sql.Composed:
+def _sums(spec: RollupSpec) -> sql.Composed:
     width = 1 + len(spec.measures) * len(MEASURE_COUNTERS)
-    template = "sum(c{})" if sign > 0 else "-sum(c{})"
-    return sql.SQL(", ").join(sql.SQL(template.format(i)) for i in range(width))
+    return sql.SQL(", ").join(sql.SQL(f"sum(c{i})") for i in range(width))
 
 
 def delta(
@@ -170,8 +181,9 @@ def delta(
     prefix: LiteralString = "",
     keys: bool = True,
 ) -> sql.Composed:
-    """The statement adding (``sign`` 1) or subtracting (-1) the counters of
-    the records ``SELECT … FROM {source}`` reads, in one pass of GROUPING
+    """The statement adding (``sign`` 1), subtracting (-1) or, with ``sign``
+    0, adding each record times its ``sg`` column, the counters of the
+    records ``SELECT … FROM {source}`` reads, in one pass of GROUPING
     SETS; parameters: those of ``prefix`` (e.g. ``WITH gone AS (DELETE …
     RETURNING *)``), the data set, those of ``source``. With ``keys``, in key
     order, returning each row's key and ``_count``; without (a build), not."""
@@ -198,8 +210,8 @@ def delta(
         grp=grp,
         dims=dims,
         starts=starts,
-        sums=_sums(spec, sign),
-        fine=_fine(spec, names, source),
+        sums=_sums(spec),
+        fine=_fine(spec, names, source, sign),
         sets=_sets(spec, names),
     )
     if keys:
@@ -214,8 +226,8 @@ Key = tuple[int, str, str]
 # One primary-key probe per id (the LIMIT keeps the planner from making a
 # join of it, which can scan the whole data set when its statistics are stale).
 BY_IDS = (
-    "unnest(%s::text[]) AS batch(batch_id) CROSS JOIN LATERAL (SELECT * FROM backdrop_records "
-    "WHERE data_set = %s AND id = batch_id LIMIT 1) AS stored"
+    "unnest(%s::text[]) AS batch(batch_id) CROSS JOIN LATERAL (SELECT ctid AS pos, * "
+    "FROM backdrop_records WHERE data_set = %s AND id = batch_id LIMIT 1) AS stored"
 )
 
 
@@ -254,7 +266,8 @@ def discard(conn: psycopg.Connection[Any], data_set: str) -> None:
 def build(conn: psycopg.Connection[Any], spec: RollupSpec, data_set: str) -> None:
     """Every row from the data set's records, in one statement."""
     discard(conn, data_set)
-    statement = delta(spec, "backdrop_records WHERE data_set = %s", 1, keys=False)
+    source = "(SELECT ctid AS pos, * FROM backdrop_records WHERE data_set = %s) AS stored"
+    statement = delta(spec, source, 1, keys=False)
     conn.execute(statement, (data_set, data_set))
 
 

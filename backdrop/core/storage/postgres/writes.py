@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import Any, LiteralString
 
 import psycopg
-from psycopg import sql
 from psycopg.types.json import Jsonb
 
 from backdrop.core.rollups import RollupSpec
@@ -14,16 +13,23 @@ from backdrop.core.storage.base import Record
 from backdrop.core.storage.postgres import rollups
 from backdrop.core.storage.postgres.schema import PERIOD_COLUMNS, RECORD_COLUMNS, TIME_COLUMNS
 
-_UPSERT = sql.SQL(
-    "INSERT INTO backdrop_records ({columns}) VALUES ({placeholders}) "
-    "ON CONFLICT (data_set, id) DO UPDATE SET {updates}"
-).format(
-    columns=sql.SQL(", ").join(map(sql.Identifier, ("data_set", *RECORD_COLUMNS))),
-    placeholders=sql.SQL(", ").join(sql.Placeholder() for _ in range(len(RECORD_COLUMNS) + 1)),
-    updates=sql.SQL(", ").join(
-        sql.SQL("{c} = EXCLUDED.{c}").format(c=sql.Identifier(column))
-        for column in (*RECORD_COLUMNS[1:], "seq")
-    ),
+# One statement per batch whatever its size: a column array per record column.
+_TYPES = {"id": "text", "data": "jsonb"}
+_UPSERT: LiteralString = (
+    "INSERT INTO backdrop_records (data_set, "  # noqa: S608 - the schema's own column names
+    + ", ".join(RECORD_COLUMNS)
+    + ") SELECT %s, * FROM unnest("
+    + ", ".join(f"%b::{_TYPES.get(c, 'timestamptz')}[]" for c in RECORD_COLUMNS)
+    + ") ON CONFLICT (data_set, id) DO UPDATE SET "
+    + ", ".join(f"{c} = EXCLUDED.{c}" for c in (*RECORD_COLUMNS[1:], "seq"))
+)
+# With a rollup: the stored records of the batch's ids as they were before
+# the statement (every part of one statement reads the same snapshot) count
+# -1, the upserted ones +1, in one delta.
+_CHANGED: LiteralString = (
+    "WITH old AS (SELECT stored.* FROM " + rollups.BY_IDS + "), "  # noqa: S608 - constants
+    "new AS (" + _UPSERT + " RETURNING ctid AS pos, *), "
+    "changed AS (SELECT -1 AS sg, * FROM old UNION ALL SELECT 1, * FROM new) "
 )
 
 # Keep the newest records whose stored sizes add up to at most capped_size;
@@ -47,30 +53,34 @@ def cap(
     if spec is None:
         conn.execute(_CAP, params)
         return []
-    statement = rollups.delta(spec, "gone", -1, prefix="WITH gone AS (" + _CAP + " RETURNING r.*) ")
+    statement = rollups.delta(
+        spec, "gone", -1, prefix="WITH gone AS (" + _CAP + " RETURNING r.ctid AS pos, r.*) "
+    )
     return rollups.apply(conn, statement, [*params, data_set])
 
 
 def upsert(
     conn: psycopg.Connection[Any], data_set: str, records: list[Record], spec: RollupSpec | None
 ) -> list[rollups.Key]:
-    """Upsert the batch in id order (stable: a repeated id's last version
-    wins), moving the rollup from the stored records of its ids to the new."""
-    rows = sorted((_row(data_set, record) for record in records), key=lambda row: row[1])
-    ids = list(dict.fromkeys(row[1] for row in rows))
-    zeros = rollups.by_ids(conn, spec, data_set, ids, -1) if spec else []
-    with conn.cursor() as cursor:
-        cursor.executemany(_UPSERT, rows)
-    if spec:
-        rollups.by_ids(conn, spec, data_set, ids, 1)
-    return zeros
+    """Upsert the batch in id order (a repeated id's last version wins),
+    moving the rollup from the stored records of its ids to the new."""
+    rows = {row[0]: row for row in sorted(map(_row, records), key=lambda row: row[0])}
+    columns = [list(column) for column in zip(*rows.values(), strict=True)]
+    if not columns:
+        return []
+    if spec is None:
+        conn.execute(_UPSERT, [data_set, *columns])
+        return []
+    statement = rollups.delta(spec, "changed", 0, prefix=_CHANGED)
+    return rollups.apply(conn, statement, [columns[0], data_set, data_set, *columns, data_set])
 
 
-def _row(data_set: str, record: Record) -> tuple[Any, ...]:
-    internal = {"_id", *TIME_COLUMNS, *PERIOD_COLUMNS}
-    data = {key: value for key, value in record.items() if key not in internal}
+_INTERNAL = frozenset({"_id", *TIME_COLUMNS, *PERIOD_COLUMNS})
+
+
+def _row(record: Record) -> tuple[Any, ...]:
+    data = {key: value for key, value in record.items() if key not in _INTERNAL}
     return (
-        data_set,
         record["_id"],
         *(record.get(key) for key in TIME_COLUMNS),
         *(record.get(key) for key in PERIOD_COLUMNS),
@@ -84,7 +94,7 @@ def delete(
     """Delete one record, subtracting it from the rollup."""
     if spec is None:
         return bool(conn.execute(_DELETE, (data_set, record_id)).rowcount)
-    prefix: LiteralString = "WITH gone AS (" + _DELETE + " RETURNING *) "
+    prefix: LiteralString = "WITH gone AS (" + _DELETE + " RETURNING ctid AS pos, *) "
     statement = rollups.delta(spec, "gone", -1, prefix=prefix)
     with conn.cursor() as cursor:
         cursor.execute(statement, (data_set, record_id, data_set))

@@ -2,7 +2,8 @@
 
 ``connection`` opens the file (WAL, busy timeout, per thread and process),
 ``records`` and ``documents`` are the two stores on it, ``rows`` the layout of
-a data set's table, ``sql`` and ``aggregate`` the queries.
+a data set's table, ``sql`` and ``aggregate`` the queries, ``rollups`` the
+data-set state and rollup upkeep, ``rollup_rows`` reading rollups.
 """
 
 from __future__ import annotations

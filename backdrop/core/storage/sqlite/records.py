@@ -23,25 +23,22 @@ from backdrop.core.storage.base import Record, Row
 from backdrop.core.storage.sqlite import rows as rows_
 from backdrop.core.storage.sqlite.aggregate import aggregate
 from backdrop.core.storage.sqlite.connection import Connections, is_missing_table, translated
-from backdrop.core.storage.sqlite.rollups import (
-    Upkeep,
-    build,
-    read_state,
-    reset,
-    rollup_rows,
-    set_rollup,
-)
+from backdrop.core.storage.sqlite.rollup_rows import rollup_rows
+from backdrop.core.storage.sqlite.rollups import Upkeep, build, read_state, reset, set_rollup
 from backdrop.core.storage.sqlite.sql import Params, order_sql, select_sql, where_sql
 from backdrop.errors import InvalidRecords
 
 SCAN_BATCH = 1000
 
 
-_BATCH = "_id IN (SELECT value FROM json_each(:ids))"
+def _batch(table: str) -> str:
+    """The stored records with the ids of a batch (``_ids``), by index lookups."""
+    return f"FROM json_each(:ids) AS batch CROSS JOIN {table} ON {table}._id = batch.value"
 
 
 def _ids(records: list[Record]) -> dict[str, str]:
-    return {"ids": orjson.dumps([record["_id"] for record in records]).decode()}
+    ids = list(dict.fromkeys(record["_id"] for record in records))
+    return {"ids": orjson.dumps(ids).decode()}
 
 
 def _create_table(connection: sqlite3.Connection, name: str) -> None:
@@ -73,7 +70,7 @@ def _cap(connection: sqlite3.Connection, table: str, capped_size: int, upkeep: U
         f"ORDER BY _updated_at DESC, rowid DESC) AS newer_bytes FROM {table}"
         f") WHERE newer_bytes > :cap)"
     )
-    upkeep.subtract(oldest, {"cap": capped_size})
+    upkeep.subtract(f"FROM {table} WHERE {oldest}", {"cap": capped_size})
     connection.execute(f"DELETE FROM {table} WHERE {oldest}", {"cap": capped_size})
 
 
@@ -112,7 +109,7 @@ class SQLiteRecords:
             with self.connections.transaction() as connection:
                 upkeep = Upkeep(connection, data_set)
                 if condition:
-                    upkeep.subtract(condition, params)
+                    upkeep.subtract(f"FROM {rows_.table(data_set)} WHERE {condition}", params)
                 else:
                     upkeep.discard()
                 where = f"WHERE {condition}" if condition else ""
@@ -156,14 +153,14 @@ class SQLiteRecords:
                     connection.execute(f"DELETE FROM {table}")
                     upkeep.discard()
                 else:
-                    upkeep.subtract(_BATCH, _ids(records))
+                    upkeep.subtract(_batch(table), _ids(records))
                 connection.executemany(insert, rows)
             except sqlite3.OperationalError as error:
                 if not is_missing_table(error):
                     raise
                 _create_table(connection, data_set)
                 connection.executemany(insert, rows)
-            upkeep.add(_BATCH, _ids(records))
+            upkeep.add(_batch(table), _ids(records))
             if capped_size and capped_size > 0:
                 _cap(connection, table, capped_size, upkeep)
             upkeep.finish()
@@ -181,9 +178,9 @@ class SQLiteRecords:
             _create_table(connection, data_set)
             for records in batches:
                 rows, ids = _rows(records), _ids(records)
-                upkeep.subtract(_BATCH, ids)
+                upkeep.subtract(_batch(table), ids)
                 connection.executemany(insert, rows)
-                upkeep.add(_BATCH, ids)
+                upkeep.add(_batch(table), ids)
                 stored += len(records)
             if capped_size and capped_size > 0:
                 _cap(connection, table, capped_size, upkeep)

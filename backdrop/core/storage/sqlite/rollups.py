@@ -3,18 +3,19 @@
 ``data_set_state`` holds one row per data set name: its ``version`` (+1 in
 every write transaction, kept across drop and create so it never repeats),
 the rollup spec (JSON) and whether it is built. A data set's rollup rows live
-in one table, ``rollup_<name>``: per (group, bucket, group values) the
-counters, with the coarser period starts as columns so a period query is a
-plain GROUP BY. A dimension is two columns: ``v`` its SQL value as ``->>``
-gives it (in a column without affinity, so it compares exactly as filters on
-records do) and ``t`` its ``json_type`` (``null`` also when missing), which
-keeps 1, 1.0, "1" and true apart.
+in one table, ``rollup_<name>`` (``Layout``): per (group, bucket, group
+values, measure types) how many records and the sum of each measure, with
+the coarser period starts as columns so a period query is a plain GROUP BY.
+A dimension is two columns: ``v`` its SQL value as ``->>`` gives it (in a
+column without affinity, so it compares exactly as filters on records do)
+and ``t`` its ``json_type`` (``null`` also when missing), which keeps 1, 1.0,
+"1" and true apart.
 
-Writers keep a ready rollup exact in their transaction, in SQL: the counters
-of the stored records a write replaces or removes are subtracted (read from
-the records table before the change) and those of the new records added
-(read back after it), each as one INSERT … SELECT … GROUP BY … ON CONFLICT
-over every group at once. A counter beyond 64 bits marks the rollup not
+Writers keep a ready rollup exact in their transaction, in SQL (``Upkeep``):
+the sums of the stored records a write replaces or removes are subtracted
+(read from the records table before the change) and those of the new
+records added (read back after it), each one INSERT … SELECT … GROUP BY …
+ON CONFLICT over every group. A sum beyond 64 bits marks the rollup not
 ready (queries then read the records) rather than failing the write.
 """
 
@@ -29,16 +30,12 @@ from typing import Any
 
 import orjson
 
-from backdrop.core import rollups
 from backdrop.core.names import NAME_PATTERN
 from backdrop.core.periods import PERIOD_KEYS, PERIODS
-from backdrop.core.query import Filter, PrefixFilter, Where
 from backdrop.core.rollups import DataSetState, RollupSpec
-from backdrop.core.storage.base import Row
 from backdrop.core.storage.sqlite.connection import Connections
-from backdrop.core.storage.sqlite.rows import micros, moment, path
+from backdrop.core.storage.sqlite.rows import path
 from backdrop.core.storage.sqlite.rows import table as records_table
-from backdrop.core.storage.sqlite.sql import Params
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +45,7 @@ _BUMP = (
     "DO UPDATE SET version = version + 1 RETURNING rollup, ready"
 )
 _OVERFLOWS = (sqlite3.IntegrityError, sqlite3.OperationalError)
+_NUMBERS = "('integer', 'real')"
 _NOT_NUMBERS = "('true', 'false', 'text', 'array', 'object')"
 _specs: dict[str, RollupSpec] = {}
 
@@ -72,15 +70,24 @@ def _overflowed(error: sqlite3.Error) -> bool:
 
 
 class Layout:
-    """The columns of one spec's rollup table and the statements over them."""
+    """The columns of one spec's rollup table and the statements over them.
+
+    A row is keyed by group, bucket, the group's values and the JSON type of
+    each measure (``''`` when missing) and holds ``n`` (how many records)
+    and per measure ``s`` (the sum of its values when they are numbers, else
+    0). A measure's values rarely change type, so this adds few rows, and a
+    write updates 1 + measures counters, not ``counter_names()``, which reads
+    derive (``counter_sums``)."""
 
     def __init__(self, name: str, spec: RollupSpec) -> None:
         self.name, self.spec = name, spec
         self.table = rollup_table(name)
         self.fields = list(dict.fromkeys(f for group in spec.groups for f in group))
         self.periods = PERIOD_KEYS[list(PERIODS).index(spec.grain) :]
-        self.counters = spec.counter_names()
-        self.keys = ["grp", "bucket", *(f"{k}{i}" for i in range(len(self.fields)) for k in "vt")]
+        self.measures = range(len(spec.measures))
+        self.dims = [f"{k}{i}" for i in range(len(self.fields)) for k in "vt"]
+        self.keys = ["grp", "bucket", *self.dims, *(f"m{j}" for j in self.measures)]
+        self.sums = ["n", *(f"s{j}" for j in self.measures)]
         self.paths = {f"f{i}": path(f) for i, f in enumerate(self.fields)}
         self.paths.update({f"m{j}": path(m) for j, m in enumerate(spec.measures)})
 
@@ -88,70 +95,103 @@ class Layout:
         return self.fields.index(field)
 
     def create(self, connection: sqlite3.Connection) -> None:
-        counters = []
-        for i, counter in enumerate(self.counters):
-            kind = "REAL" if counter.endswith(":fsum") else "INTEGER"
-            check = f" CHECK (typeof(c{i}) = 'integer')" if counter.endswith(":isum") else ""
-            counters.append(f"c{i} {kind} NOT NULL{check}")
-        dims = [f"v{i} NOT NULL, t{i} TEXT NOT NULL" for i in range(len(self.fields))]
+        # No affinity for v and s: a value stays TEXT, INTEGER or REAL as ->> gave it.
+        columns = ["grp INTEGER NOT NULL", "bucket INTEGER NOT NULL"]
+        columns += [f"v{i} NOT NULL, t{i} TEXT NOT NULL" for i in range(len(self.fields))]
+        columns += [f"m{j} TEXT NOT NULL" for j in self.measures]
+        columns += [f"{k} INTEGER" for k in self.periods]
+        columns.append("n INTEGER NOT NULL")
+        columns += [
+            f"s{j} NOT NULL CHECK (m{j} != 'integer' OR typeof(s{j}) = 'integer')"
+            for j in self.measures
+        ]
         connection.execute(
-            f"CREATE TABLE {self.table} (grp INTEGER NOT NULL, bucket INTEGER NOT NULL, "
-            f"{''.join(d + ', ' for d in dims)}{', '.join(f'{k} INTEGER' for k in self.periods)}, "
-            f"{', '.join(counters)}, PRIMARY KEY ({', '.join(self.keys)})) WITHOUT ROWID"
+            f"CREATE TABLE {self.table} ({', '.join(columns)}, "
+            f"PRIMARY KEY ({', '.join(self.keys)})) WITHOUT ROWID"
         )
         connection.execute(
-            f"CREATE INDEX {rollup_table(self.name, ':empty')} ON {self.table} (c0) WHERE c0 = 0"
+            f"CREATE INDEX {rollup_table(self.name, ':empty')} ON {self.table} (n) WHERE n = 0"
         )
 
-    def _source(self, condition: str) -> str:
-        """Per record of the records table matching ``condition``: its grain
-        bucket, period starts, group values and measure types and values."""
+    def _source(self, selection: str) -> str:
+        """Per record ``selection`` (``FROM … WHERE …`` over the records table)
+        gives: its grain bucket, period starts, group values, measure types
+        and values."""
         columns = [f"{self.periods[0]} AS ib", *(f"{k} AS i{k}" for k in self.periods)]
         for i in range(len(self.fields)):
             columns.append(f"coalesce(data ->> :f{i}, '') AS iv{i}")
             columns.append(f"coalesce(json_type(data, :f{i}), 'null') AS it{i}")
-        for j in range(len(self.spec.measures)):
-            columns.append(f"json_type(data, :m{j}) AS mt{j}")
+        for j in self.measures:
+            columns.append(f"coalesce(json_type(data, :m{j}), '') AS im{j}")
             columns.append(f"data ->> :m{j} AS mv{j}")
-        return f"SELECT {', '.join(columns)} FROM {records_table(self.name)} WHERE {condition}"
+        return f"SELECT {', '.join(columns)} {selection}"
 
-    def _sums(self, sign: str) -> list[str]:
-        sums = [f"{sign}count(*)"]
-        for j in range(len(self.spec.measures)):
-            t, v = f"mt{j}", f"mv{j}"
-            sums += [
-                f"{sign}count({t})",
-                f"{sign}count(CASE WHEN {t} IN ('integer', 'real') THEN 1 END)",
-                f"{sign}sum(CASE WHEN {t} = 'integer' THEN {v} ELSE 0 END)",
-                f"{sign}total(CASE WHEN {t} = 'real' THEN {v} END)",
-                f"{sign}count(CASE WHEN {t} = 'real' THEN 1 END)",
-                f"{sign}count(CASE WHEN {t} IN {_NOT_NUMBERS} THEN 1 END)",
-            ]
-        return sums
-
-    def delta_sql(self, condition: str, sign: int) -> str:
-        """Add (or subtract) the counters of the records matching ``condition``
-        to every group's rows: ALL_TIME and the grain bucket, in one statement."""
-        selects = ["g.grp AS grp", f"CASE WHEN a.all_time THEN {ALL_TIME} ELSE ib END AS bucket"]
-        for i, field in enumerate(self.fields):
-            holders = ", ".join(
-                str(g) for g, group in enumerate(self.spec.groups) if field in group
-            )
-            selects.append(f"CASE WHEN g.grp IN ({holders}) THEN iv{i} ELSE '' END AS v{i}")
-            selects.append(f"CASE WHEN g.grp IN ({holders}) THEN it{i} ELSE 'null' END AS t{i}")
-        selects += [f"CASE WHEN a.all_time THEN NULL ELSE i{k} END AS {k}" for k in self.periods]
-        selects += self._sums("-" if sign < 0 else "")
-        groups = " UNION ALL ".join(f"SELECT {g} AS grp" for g in range(len(self.spec.groups)))
-        columns = [*self.keys[:2], *self.keys[2:], *self.periods]
-        columns += [f"c{i}" for i in range(len(self.counters))]
-        updates = ", ".join(f"c{i} = c{i} + excluded.c{i}" for i in range(len(self.counters)))
+    def _partials(self, selection: str) -> str:
+        """``n`` and the sums of those records per bucket, values of every
+        field and measure types: a batch's records share few of those, so the
+        GROUP BYs per group below read few rows."""
+        keys = ["ib", *(f"i{d}" for d in self.dims), *(f"im{j}" for j in self.measures)]
+        columns = [*keys, *(f"i{k}" for k in self.periods), "count(*) AS n"]
+        columns += [
+            f"CASE WHEN im{j} IN {_NUMBERS} THEN sum(mv{j}) ELSE 0 END AS s{j}"
+            for j in self.measures
+        ]
         return (
-            f"INSERT INTO {self.table} ({', '.join(columns)}) SELECT {', '.join(selects)} "
-            f"FROM ({self._source(condition)}) CROSS JOIN ({groups}) AS g "
-            "CROSS JOIN (SELECT 0 AS all_time UNION ALL SELECT 1) AS a "
-            f"WHERE a.all_time OR ib IS NOT NULL GROUP BY {', '.join(self.keys)} "
+            f"SELECT {', '.join(columns)} FROM ({self._source(selection)} LIMIT -1) "
+            f"GROUP BY {', '.join(keys)}"
+        )
+
+    def _grain_rows(self) -> str:
+        """The partials ``p`` summed per group, bucket, group values and
+        measure types: one small GROUP BY per group."""
+        selects = []
+        for g, group in enumerate(self.spec.groups):
+            keys = ["ib", *(f"i{k}{self.column(f)}" for f in group for k in "vt")]
+            keys += [f"im{j}" for j in self.measures]
+            columns = [f"{g} AS grp", "ib AS bucket"]
+            for i, field in enumerate(self.fields):
+                held = field in group
+                columns += [f"iv{i}" if held else "''", f"it{i}" if held else "'null'"]
+            columns += [f"im{j}" for j in self.measures]
+            columns += [f"i{k}" for k in self.periods]
+            columns += [f"sum({s}) AS {s}" for s in self.sums]
+            selects.append(f"SELECT {', '.join(columns)} FROM p GROUP BY {', '.join(keys)}")
+        return " UNION ALL ".join(selects)
+
+    def delta_sql(self, selection: str, sign: int) -> str:
+        """Add (or subtract) the sums of the records ``selection`` gives to
+        every group's rows, the grain buckets' and ALL_TIME, in one statement."""
+        minus = "-" if sign < 0 else ""
+        columns = [*self.keys, *self.periods, *self.sums]
+        values = [*self.keys[2:], *self.periods, *(f"{minus}{s}" for s in self.sums)]
+        everything = [*self.keys[2:], *("NULL" for _ in self.periods)]
+        everything += [f"{minus}sum({s})" for s in self.sums]
+        updates = ", ".join(f"{s} = {s} + excluded.{s}" for s in self.sums)
+        return (
+            f"WITH p AS MATERIALIZED ({self._partials(selection)}), "
+            f"grain ({', '.join(columns)}) AS MATERIALIZED ({self._grain_rows()}) "
+            f"INSERT INTO {self.table} ({', '.join(columns)}) "
+            f"SELECT grp, bucket, {', '.join(values)} FROM grain WHERE bucket IS NOT NULL "
+            f"UNION ALL SELECT grp, {ALL_TIME}, {', '.join(everything)} FROM grain WHERE true "
+            f"GROUP BY grp, {', '.join(self.keys[2:])} "
             f"ON CONFLICT ({', '.join(self.keys)}) DO UPDATE SET {updates}"
         )
+
+    def counter_sums(self, integer_sums: bool) -> list[str]:
+        """``spec.counter_names()`` summed over the rows a query reads."""
+        sums = ["sum(n)"]
+        for j in self.measures:
+            m, s = f"m{j}", f"s{j}"
+            isum = "sum" if integer_sums else "total"
+            sums += [
+                f"sum(CASE WHEN {m} != '' THEN n ELSE 0 END)",
+                f"sum(CASE WHEN {m} IN {_NUMBERS} THEN n ELSE 0 END)",
+                f"{isum}(CASE WHEN {m} = 'integer' THEN {s} ELSE 0 END)",
+                f"total(CASE WHEN {m} = 'real' THEN {s} END)",
+                f"sum(CASE WHEN {m} = 'real' THEN n ELSE 0 END)",
+                f"sum(CASE WHEN {m} IN {_NOT_NUMBERS} THEN n ELSE 0 END)",
+            ]
+        return sums
 
 
 def read_state(connections: Connections, name: str) -> DataSetState:
@@ -191,12 +231,12 @@ class Upkeep:
         self.layout = Layout(name, spec) if spec is not None and ready else None
         self.subtracted = False
 
-    def _apply(self, condition: str, params: dict[str, Any], sign: int) -> None:
+    def _apply(self, selection: str, params: dict[str, Any], sign: int) -> None:
         if self.layout is None:
             return
         try:
             cursor = self.connection.execute(
-                self.layout.delta_sql(condition, sign), {**self.layout.paths, **params}
+                self.layout.delta_sql(selection, sign), {**self.layout.paths, **params}
             )
         except _OVERFLOWS as error:
             if not _overflowed(error):
@@ -206,11 +246,12 @@ class Upkeep:
             return
         self.subtracted = self.subtracted or (sign < 0 and cursor.rowcount > 0)
 
-    def add(self, condition: str, params: dict[str, Any]) -> None:
-        self._apply(condition, params, 1)
+    def add(self, selection: str, params: dict[str, Any]) -> None:
+        """Count the records ``selection`` (``FROM … [WHERE …]``) gives."""
+        self._apply(selection, params, 1)
 
-    def subtract(self, condition: str, params: dict[str, Any]) -> None:
-        self._apply(condition, params, -1)
+    def subtract(self, selection: str, params: dict[str, Any]) -> None:
+        self._apply(selection, params, -1)
 
     def discard(self) -> None:
         """Every record is gone: so are the rows."""
@@ -222,7 +263,7 @@ class Upkeep:
         if self.layout is not None and self.subtracted:
             empty = rollup_table(self.name, ":empty")
             self.connection.execute(
-                f"DELETE FROM {self.layout.table} INDEXED BY {empty} WHERE c0 = 0"
+                f"DELETE FROM {self.layout.table} INDEXED BY {empty} WHERE n = 0"
             )
 
 
@@ -257,7 +298,7 @@ def build(connections: Connections, name: str, create_records: Any) -> bool:
         connection.execute(f"DROP TABLE IF EXISTS {layout.table}")
         layout.create(connection)
         try:
-            connection.execute(layout.delta_sql("true", 1), layout.paths)
+            connection.execute(layout.delta_sql(f"FROM {records_table(name)}", 1), layout.paths)
         except _OVERFLOWS as error:
             if not _overflowed(error):
                 raise
@@ -267,97 +308,3 @@ def build(connections: Connections, name: str, create_records: Any) -> bool:
             "UPDATE data_set_state SET ready = 1, reason = NULL WHERE name = ?", (name,)
         )
         return True
-
-
-def _value(v: Any, t: str) -> Any:
-    """A group value back as the record's JSON value."""
-    if t in ("text", "integer", "real"):
-        return v
-    if t in ("array", "object"):
-        return orjson.loads(v)
-    return {"true": True, "false": False}.get(t)
-
-
-def _condition(layout: Layout, condition: Filter | PrefixFilter, bind: Params) -> str:
-    """A filter on group values, matching as ``sql.where_sql`` does on records."""
-    i = layout.column(condition.field)
-    if isinstance(condition, PrefixFilter):
-        text, length = bind(condition.prefix), bind(len(condition.prefix))
-        return f"(substr(v{i}, 1, {length}) = {text} AND t{i} = 'text')"
-    options = [f"(v{i} = {bind(condition.value)} AND t{i} != 'null')"]
-    if condition.number is not None:
-        options.append(f"(v{i} = {bind(condition.number)} AND t{i} IN ('integer', 'real'))")
-    if condition.boolean is not None:
-        options.append(f"t{i} = {bind(str(condition.boolean).lower())}")
-    return "(" + " OR ".join(options) + ")"
-
-
-def _rows_sql(
-    layout: Layout,
-    group: int,
-    where: Where,
-    group_by: tuple[str, ...],
-    period: str | None,
-    integer_sums: bool,
-) -> tuple[str, dict[str, Any]]:
-    bind = Params()
-    clauses = [f"grp = {bind(group)}"]
-    if rollups.uses_all_time(where, period):
-        clauses.append(f"bucket = {ALL_TIME}")
-    else:
-        clauses.append(f"bucket > {ALL_TIME}")
-        if where.start is not None:
-            clauses.append(f"bucket >= {bind(micros(where.start))}")
-        if where.end is not None:
-            clauses.append(f"bucket < {bind(micros(where.end))}")
-    conditions: tuple[Filter | PrefixFilter, ...] = (*where.filters, *where.prefixes)
-    clauses += [_condition(layout, c, bind) for c in conditions]
-    keys = [f"{k}{layout.column(f)}" for f in group_by for k in "vt"]
-    if period is not None:
-        keys.append(PERIODS[period].key)
-    sums = [
-        f"total(c{i})" if name.endswith(":isum") and not integer_sums else f"sum(c{i})"
-        for i, name in enumerate(layout.counters)
-    ]
-    sql = f"SELECT {', '.join([*keys, *sums])} FROM {layout.table} WHERE {' AND '.join(clauses)}"
-    if keys:
-        sql += f" GROUP BY {', '.join(keys)}"
-    return sql, bind.values
-
-
-def rollup_rows(
-    connections: Connections,
-    name: str,
-    group: int,
-    where: Where,
-    group_by: tuple[str, ...],
-    period: str | None,
-) -> list[Row]:
-    """``RecordStore.rollup_rows``: one GROUP BY over the group's rows; values
-    SQL keeps apart but that are the same JSON number (1 and 1.0) merged."""
-    spec = read_state(connections, name).rollup
-    if spec is None:
-        return []
-    layout = Layout(name, spec)
-    try:
-        sql, params = _rows_sql(layout, group, where, group_by, period, True)
-        found = connections.select(sql, params)
-    except sqlite3.OperationalError as error:
-        if str(error) != "integer overflow":
-            raise
-        sql, params = _rows_sql(layout, group, where, group_by, period, False)
-        found = connections.select(sql, params)
-    merged: dict[tuple[Any, ...], Row] = {}
-    width = 2 * len(group_by) + (period is not None)
-    for found_row in found:
-        row: Row = {f: _value(*found_row[2 * n : 2 * n + 2]) for n, f in enumerate(group_by)}
-        if period is not None:
-            row["_start_at"] = moment(found_row[width - 1])
-        key = (*(rollups.dimension_key(row[f]) for f in group_by), row.get("_start_at"))
-        counters = dict(zip(layout.counters, found_row[width:], strict=True))
-        if key not in merged:
-            merged[key] = {**row, **counters}
-        else:
-            for counter, value in counters.items():
-                merged[key][counter] += value
-    return list(merged.values())
