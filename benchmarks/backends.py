@@ -48,7 +48,9 @@ class Backend(Protocol):
 
     def datasette_file(self, url: str) -> Path | None: ...
 
-    def bulk(self, batches: list[list[dict]], data_set: str) -> dict[str, float]: ...
+    def bulk(
+        self, batches: list[list[dict]], data_set: str, engine: bool = True
+    ) -> dict[str, float]: ...
 
     def load(self, url: str, batches: Any, data_set: str) -> None: ...
 
@@ -120,8 +122,10 @@ class SQLiteBackend:
     def datasette_file(self, url: str) -> Path | None:
         return sqlite_path(url)
 
-    def bulk(self, batches: list[list[dict]], data_set: str) -> dict[str, float]:
-        return bulk.measure(batches, self.work / "bulk.db", data_set)
+    def bulk(
+        self, batches: list[list[dict]], data_set: str, engine: bool = True
+    ) -> dict[str, float]:
+        return bulk.measure(batches, self.work / "bulk.db", data_set, engine)
 
     def load(self, url: str, batches: Any, data_set: str) -> None:
         engine = SQLiteEngine(url)

@@ -162,8 +162,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=generate.DEFAULT_SEED)
     parser.add_argument("--reps", type=int, default=30)
     parser.add_argument("--budget", type=float, default=30.0)
+    parser.add_argument("--build-timeout", type=float, default=7200.0, help="seconds per build")
     parser.add_argument("--output", type=Path, default=ROOT / "benchmarks" / "RESULTS.md")
     args = parser.parse_args(argv)
+    rollups.BUILD_TIMEOUT = args.build_timeout
     figures: dict[str, list[dict]] = {}
     with tempfile.TemporaryDirectory(prefix="backdrop-growth-") as scratch:
         work = Path(scratch)

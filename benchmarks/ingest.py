@@ -120,6 +120,7 @@ def ingest_size(
     workers_list: list[int],
     repeats: int,
     logs: Path,
+    engine_rate: bool = True,
 ) -> tuple[str, list[IngestResult], dict[str, float]]:
     """Bulk baseline and API ingest of n records, ``repeats`` times; returns
     the database of the last API run (kept), the API results and the bulk
@@ -131,12 +132,9 @@ def ingest_size(
     api_runs: dict[int, list[IngestResult]] = {workers: [] for workers in workers_list}
     url = ""
     for _ in range(repeats):
-        bulk_runs.append(backend.bulk(batches, DATA_SET))
-        print(
-            f"   raw executemany {bulk_runs[-1]['raw']:,.0f} rec/s, "
-            f"engine.save_records {bulk_runs[-1]['engine']:,.0f} rec/s",
-            flush=True,
-        )
+        bulk_runs.append(backend.bulk(batches, DATA_SET, engine_rate))
+        rates = ", ".join(f"{side} {rate:,.0f} rec/s" for side, rate in bulk_runs[-1].items())
+        print(f"   bulk insert: {rates}", flush=True)
         for workers in workers_list:
             if url:
                 backend.discard(url)
@@ -152,6 +150,6 @@ def ingest_size(
                 f"{result.peak_rss_total_mb:.0f} MB ({result.peak_rss_anon_mb:.0f} anonymous)",
                 flush=True,
             )
-    rates = {key: statistics.median(run[key] for run in bulk_runs) for key in ("raw", "engine")}
+    rates = {key: statistics.median(run[key] for run in bulk_runs) for key in bulk_runs[0]}
     results = [_median_result(n, w, runs) for w, runs in api_runs.items()]
     return url, results, rates

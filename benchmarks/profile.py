@@ -26,6 +26,7 @@ from benchmarks.harness import app_env, ensure_bench_venv, start_app
 from benchmarks.ingest import measure_ingest
 from benchmarks.queries import GROWTH, QUERIES
 from benchmarks.results import BATCH, DATA_SET
+from benchmarks.rollups import INGEST_CONFIG
 from benchmarks.sides import Sides
 
 
@@ -90,6 +91,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--query", help="profile only this query (by name)")
     parser.add_argument("--out", type=Path, default=Path("profile.txt"))
     parser.add_argument("--db", type=Path, help="query this existing file instead of ingesting")
+    parser.add_argument(
+        "--rollups", action="store_true", help="ingest into a data set with the benchmark rollup"
+    )
     args = parser.parse_args(argv)
     bench_bin = ensure_bench_venv()
     wrap = py_spy(bench_bin, args.out.resolve())
@@ -103,6 +107,7 @@ def main(argv: list[str] | None = None) -> None:
                 args.workers,
                 f"sqlite:///{work / 'p.db'}",
                 work / "write.log",
+                config=INGEST_CONFIG if args.rollups else None,
                 wrap=wrap,
             )
             print(f"{result.rate:,.0f} rec/s under the profiler", file=sys.stderr)

@@ -54,6 +54,10 @@ def _same(result: QueryResult) -> str:
     return " ".join(f"{k} {'✓' if ok else '✗ MISMATCH'}" for k, ok in result.same_answer.items())
 
 
+def _rate(rate: float | None) -> str:
+    return f"{rate:,.0f}" if rate else "not run"
+
+
 def _ingest(lines: list[str], run: EngineRun) -> None:
     lines += [f"## {run.label}: ingest", ""]
     lines.append(
@@ -75,8 +79,8 @@ def _ingest(lines: list[str], run: EngineRun) -> None:
         raw = run.raw_rates[r.n]
         lines.append(
             f"| {r.n:,} | {r.workers} | {r.runs} | {r.rate:,.0f} | {raw:,.0f} | "
-            f"{r.rate / raw:.2f} | {run.engine_rates[r.n]:,.0f} | {r.peak_rss_total_mb:.0f} | "
-            f"{r.peak_rss_anon_mb:.0f} | {r.peak_rss_process_mb:.0f} |"
+            f"{r.rate / raw:.2f} | {_rate(run.engine_rates.get(r.n))} | "
+            f"{r.peak_rss_total_mb:.0f} | {r.peak_rss_anon_mb:.0f} | {r.peak_rss_process_mb:.0f} |"
         )
     lines.append("")
 
@@ -145,6 +149,10 @@ def _rollups(lines: list[str], run: EngineRun) -> None:
                 f"{ratio(p50(b.timings.api), cold) if b else 'n/a'} | "
                 f"{_same(r)}{' / warm ' + _same(w) if w else ''} |"
             )
+    if rollup.cache_hits:
+        hits, misses = rollup.cache_hits
+        lines += ["", f"Result cache over the warm run (`/metrics`): {hits:,.0f} hits, "
+                  f"{misses:,.0f} misses."]  # fmt: skip
     if rollup.ingest and rollup.ingest_raw_rate:
         i, raw = rollup.ingest, rollup.ingest_raw_rate
         lines += [

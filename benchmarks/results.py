@@ -77,6 +77,7 @@ class RollupRun:
     warm: list[QueryResult] = field(default_factory=list)
     ingest: IngestResult | None = None
     ingest_raw_rate: float | None = None
+    cache_hits: tuple[float, float] | None = None  # (hits, misses) over the warm run
     skipped: dict[str, str] = field(default_factory=dict)  # part ("queries", "ingest") → why
 
 

@@ -18,6 +18,7 @@ no such feature yet (the config refuses ``dimensions``, the engine has no
 from __future__ import annotations
 
 import inspect
+import re
 import secrets
 import time
 from pathlib import Path
@@ -110,6 +111,24 @@ def enable(url: str, logs: Path, tag: str, config: dict[str, Any]) -> tuple[floa
     return None, f"rollup not ready after {BUILD_TIMEOUT:.0f} s"
 
 
+def cache_counts(read_url: str) -> tuple[float, float] | None:
+    """(hits, misses) of the read app's result cache from ``/metrics``, or
+    None when it exports no such counters."""
+    try:
+        text = requests.get(f"{read_url}/metrics", timeout=30).text
+    except requests.RequestException:
+        return None
+    counts = {}
+    for name in ("hits", "misses"):
+        found = re.search(
+            rf"^backdrop_result_cache_{name}_total(?:{{[^}}]*}})? ([\d.e+]+)$", text, re.M
+        )
+        if found is None:
+            return None
+        counts[name] = float(found.group(1))
+    return counts["hits"], counts["misses"]
+
+
 def _message(response: requests.Response) -> str:
     try:
         return str(response.json().get("message", ""))[:200]
@@ -153,9 +172,14 @@ def queries(
     with open_sides(backend, url, logs, f"{tag}-cold", bench_bin, duckdb, CACHE_OFF) as sides:
         run.cold = measure_cases(sides, n, cases, reps, budget, with_sql=raw_only)
     with open_sides(backend, url, logs, f"{tag}-warm", None, None, CACHE_ON) as sides:
+        base = sides.read_url.split("/data/")[0]
+        before = cache_counts(base)
         run.warm = measure_cases(
             sides, n, cases, reps, budget, with_sql=lambda case: False, warm_rounds=6
         )
+        after = cache_counts(base)
+        if before and after:
+            run.cache_hits = (after[0] - before[0], after[1] - before[1])
     _answers_match(run.cold, answers)
     _answers_match(run.warm, answers)
     return run
@@ -166,7 +190,7 @@ def ingest(backend: Backend, n: int, seed: int, logs: Path, run: RollupRun) -> N
     the raw bulk insert of the same records measured just before."""
     batches = generate.batches(n, BATCH, seed)
     bodies = [orjson.dumps(batch) for batch in batches]
-    raw = backend.bulk(batches, DATA_SET)["raw"]
+    raw = backend.bulk(batches, DATA_SET, engine=False)["raw"]
     del batches
     url = backend.fresh(f"{n}-rollup-ingest")
     try:
