@@ -7,7 +7,7 @@ cannot store or index (e.g. an index row over its size limit) is a 400.
 
 The server enforces ``statement_timeout``, but a server that stops answering
 (a blackholed network, a hung host) never sends the cancel: a ``Deadline``
-then shuts the connection's socket down from a timer, so the waiting call
+then shuts the connection's socket down from the watchdog thread, so the waiting call
 fails at once and the request answers 503 instead of hanging.
 """
 
@@ -16,7 +16,6 @@ from __future__ import annotations
 import logging
 import os
 import socket
-import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -24,6 +23,7 @@ import psycopg
 from psycopg import errors
 from psycopg_pool import ConnectionPool
 
+from backdrop.core.storage.postgres.watchdog import WATCHDOG, Alarm
 from backdrop.errors import BackdropError, BadRequest, StorageUnavailable
 
 logger = logging.getLogger(__name__)
@@ -76,15 +76,13 @@ class Deadline:
 
     def __init__(self, seconds: float | None):
         self.seconds, self.fired = seconds, False
-        self._timer: threading.Timer | None = None
+        self._alarm: Alarm | None = None
 
     def arm(self, conn: psycopg.Connection[Any]) -> None:
-        if self.seconds is None or self._timer is not None:
+        if self.seconds is None or self._alarm is not None:
             return
         fd = conn.pgconn.socket
-        self._timer = threading.Timer(self.seconds + DEADLINE_GRACE, self._fire, (fd,))
-        self._timer.daemon = True
-        self._timer.start()
+        self._alarm = WATCHDOG.after(self.seconds + DEADLINE_GRACE, lambda: self._fire(fd))
 
     def _fire(self, fd: int) -> None:
         self.fired = True
@@ -95,8 +93,8 @@ class Deadline:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        if self._timer is not None:
-            self._timer.cancel()
+        if self._alarm is not None:
+            self._alarm.cancel()
 
 
 def bounded_check(seconds: float | None) -> Callable[[psycopg.Connection[Any]], None]:
