@@ -225,10 +225,13 @@ class Registry:
         except Exception as error:
             rollup_builds.log_failure(name, error)
 
-    def sweep_rollups(self) -> builtins.list[rollup_builds.Built]:
+    def sweep_rollups(
+        self, given_up: dict[str, RollupSpec] | None = None
+    ) -> builtins.list[rollup_builds.Built]:
         """Set and build every rollup that a config declares and the engine
         has not built (after a build was lost); see ``rollup_builds.sweep``."""
-        return rollup_builds.sweep(self.engine, [(c.name, c.rollup) for c in self.list()])
+        wanted = [(c.name, c.rollup) for c in self.list()]
+        return rollup_builds.sweep(self.engine, wanted, given_up)
 
     def delete(self, name: str) -> None:
         if not self.catalog.delete(name):

@@ -49,6 +49,13 @@ def build(engine: StorageEngine, data_set: str) -> Built:
             built.seconds,
             extra={"data_set": data_set, "seconds": built.seconds},
         )
+    elif engine.records.state(data_set).rollup is not None:
+        log.warning(
+            "the engine gave up building the rollup of %s (see its warning: a counter "
+            "beyond 64 bits?); queries use its records",
+            data_set,
+            extra={"data_set": data_set},
+        )
     return built
 
 
@@ -81,22 +88,35 @@ class InThread:
     """Build in a daemon thread of this process (no broker configured), on an
     engine of its own: no web-request timeout cuts a long build short, and
     closing the app's engine never closes a connection the build is using.
-    At most one build per data set at a time in a process."""
+    At most one build per data set at a time in a process; a start during a
+    build has it build once more after (the spec may have changed under it)."""
 
     def __init__(self, connect: Callable[[], StorageEngine]):
         self.connect = connect
         self._lock = threading.Lock()
-        self._building: set[str] = set()
+        self._wanted: dict[str, bool] = {}  # building → started again meanwhile
 
     def start(self, data_set: str) -> None:
         with self._lock:
-            if data_set in self._building:
-                return  # the running build reads the spec when it starts its transaction
-            self._building.add(data_set)
+            if data_set in self._wanted:
+                self._wanted[data_set] = True
+                return
+            self._wanted[data_set] = False
         name = f"rollup-build-{data_set}"
         threading.Thread(target=self._run, args=(data_set,), daemon=True, name=name).start()
 
     def _run(self, data_set: str) -> None:
+        again = True
+        while again:
+            self._build(data_set)
+            with self._lock:
+                again = self._wanted[data_set]
+                if again:
+                    self._wanted[data_set] = False
+                else:
+                    del self._wanted[data_set]
+
+    def _build(self, data_set: str) -> None:
         try:
             engine = self.connect()
             try:
@@ -105,9 +125,6 @@ class InThread:
                 engine.close()
         except Exception as error:
             log_failure(data_set, error)
-        finally:
-            with self._lock:
-                self._building.discard(data_set)
 
 
 def sync(engine: StorageEngine, data_set: str, spec: RollupSpec | None, builds: Builds) -> bool:
@@ -125,17 +142,38 @@ def sync(engine: StorageEngine, data_set: str, spec: RollupSpec | None, builds: 
     return True
 
 
-def sweep(engine: StorageEngine, wanted: Iterable[tuple[str, RollupSpec | None]]) -> list[Built]:
+def sweep(
+    engine: StorageEngine,
+    wanted: Iterable[tuple[str, RollupSpec | None]],
+    given_up: dict[str, RollupSpec] | None = None,
+) -> list[Built]:
     """Set and build, one at a time, every rollup that ``wanted`` (data set
     name, the spec its config declares) says should exist and is not built;
-    returns the builds done."""
+    returns the builds done. ``given_up`` (kept by the caller between sweeps)
+    remembers the specs an engine refused to build, so that a data set whose
+    sums overflow is not rebuilt every minute; a new spec is tried again."""
+    given_up = {} if given_up is None else given_up
     builds = _Recorded(engine)
     for data_set, spec in wanted:
-        try:
-            sync(engine, data_set, spec, builds)
-        except Exception as error:
-            log_failure(data_set, error)
+        if spec is None or given_up.get(data_set) != spec:
+            _sweep_one(engine, data_set, spec, builds, given_up)
     return builds.done
+
+
+def _sweep_one(
+    engine: StorageEngine,
+    data_set: str,
+    spec: RollupSpec | None,
+    builds: _Recorded,
+    given_up: dict[str, RollupSpec],
+) -> None:
+    done = len(builds.done)
+    try:
+        sync(engine, data_set, spec, builds)
+    except Exception as error:
+        log_failure(data_set, error)
+    if spec is not None and len(builds.done) > done and not builds.done[-1].ready:
+        given_up[data_set] = spec
 
 
 class _Recorded:

@@ -15,6 +15,7 @@ from celery import Celery
 
 from backdrop.core import rollup_builds
 from backdrop.core.data_sets import Registry
+from backdrop.core.rollups import RollupSpec
 from backdrop.core.storage import open_engine
 from backdrop.core.storage.base import StorageEngine
 from backdrop.settings import Settings
@@ -67,6 +68,7 @@ def schedule(app: Celery, settings: Settings) -> None:
 
 def register(app: Celery, settings: Settings) -> None:
     schedule(app, settings)
+    given_up: dict[str, RollupSpec] = {}  # this process's sweeps skip these specs
 
     @app.task(name=BUILD_TASK, shared=False, ignore_result=True, acks_late=True)
     def build_rollup(data_set: str) -> bool:
@@ -76,5 +78,5 @@ def register(app: Celery, settings: Settings) -> None:
     @app.task(name=SWEEP_TASK, shared=False, ignore_result=True)
     def sweep() -> list[str]:
         """Set and build every rollup not built; the names built."""
-        built = Registry(engine(settings)).sweep_rollups()
+        built = Registry(engine(settings)).sweep_rollups(given_up)
         return [b.data_set for b in built]

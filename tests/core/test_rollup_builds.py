@@ -161,3 +161,58 @@ def test_a_thread_builds_it_on_an_engine_of_its_own(tmp_path):
     assert engine.records.state("visits").ready
     assert len(opened) == 1 and opened[0] is not engine
     engine.close()
+
+
+def test_the_sweep_gives_up_on_a_spec_the_engine_refused_until_it_changes(
+    engine, registry, monkeypatch, caplog
+):
+    registry.create({"name": "huge", **ROLLUP})
+    attempts = []
+
+    def refuse(name):  # as an engine does when a counter would pass 64 bits
+        attempts.append(name)
+        return False
+
+    monkeypatch.setattr(engine.records, "build_rollup", refuse)
+    given_up = {}
+    with caplog.at_level(logging.WARNING, "backdrop.core.rollup_builds"):
+        assert [b.ready for b in registry.sweep_rollups(given_up)] == [False]
+    assert "the engine gave up building the rollup of huge" in caplog.text
+    assert registry.sweep_rollups(given_up) == [] and attempts == ["huge"]
+    registry.update("huge", {"measures": ["count", "value"]})  # a new spec is tried again
+    assert [b.data_set for b in registry.sweep_rollups(given_up)] == ["huge"]
+
+
+def test_a_start_during_a_thread_build_builds_once_more_after_it(tmp_path):
+    engine = SQLiteEngine(f"sqlite:///{tmp_path}/t.db")
+    registry = Registry(engine, Recording())
+    registry.create({"name": "visits", **ROLLUP})
+    inside, release, specs = threading.Event(), threading.Event(), []
+
+    class Slow:
+        def __init__(self):
+            self.records = self
+
+        def build_rollup(self, name):
+            specs.append(engine.records.state(name).rollup)
+            if len(specs) == 1:
+                inside.set()
+                release.wait()
+            return engine.records.build_rollup(name)
+
+        def close(self):
+            pass
+
+    builds = rollup_builds.InThread(Slow)
+    builds.start("visits")
+    inside.wait()
+    engine.records.set_rollup("visits", RollupSpec(((), ("region",)), ("count",)))
+    builds.start("visits")  # the spec changed while the first build ran
+    release.set()
+    while any(t.name == "rollup-build-visits" for t in threading.enumerate()):
+        for thread in threading.enumerate():
+            if thread.name == "rollup-build-visits":
+                thread.join()
+    assert len(specs) == 2 and specs[1].groups == ((), ("region",))
+    assert engine.records.state("visits").ready
+    engine.close()

@@ -170,7 +170,9 @@ class RecordStore(Protocol):
 
     def build_rollup(self, data_set: str) -> bool:
         """Compute the rollup rows from the records and mark it ready, in one
-        transaction (writers of the data set wait for it). True if a rollup
+        transaction (writers of the data set wait for it; MongoDB, whose
+        transactions are time-limited, walks the records in short ones while
+        writers keep what is already counted). True if a rollup
         is now ready, False if the data set has none."""
 
     def rollup_rows(

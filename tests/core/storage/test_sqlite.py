@@ -13,9 +13,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from backdrop.core import rollups
 from backdrop.core.catalog import Catalog
 from backdrop.core.periods import PERIOD_KEYS, period_keys
 from backdrop.core.query import Collect, Where
+from backdrop.core.rollups import RollupSpec
 from backdrop.core.storage import open_engine
 from backdrop.core.storage.sqlite import SQLiteEngine
 from backdrop.core.storage.sqlite import connection as connection_module
@@ -377,3 +379,27 @@ def test_a_document_body_with_a_datetime_is_refused_and_nothing_is_stored(engine
     with pytest.raises(TypeError):
         engine.documents.put("upload", "u", {"at": datetime(2024, 1, 1, tzinfo=UTC)})
     assert engine.documents.get("upload", "u") is None
+
+
+def test_a_rollup_reset_after_the_state_was_read_is_a_503_not_a_wrong_answer(engine):
+    engine.records.create("rolled")
+    engine.records.save("rolled", [record("a", "2024-01-01T00:00:00", region="north", n=1)])
+    engine.records.set_rollup("rolled", RollupSpec(((), ("region",)), ("n",)))
+    engine.records.build_rollup("rolled")
+    state = engine.records.state("rolled")
+    engine.records.set_rollup("rolled", RollupSpec(((), ("other",)), ("n",)))
+    with pytest.raises(StorageUnavailable, match="changed while the query ran"):
+        rollups.aggregate(
+            engine.records, "rolled", Where(), ("region",), None, (Collect("n", "sum"),), state
+        )
+
+
+def test_a_sum_beyond_64_bits_marks_the_rollup_not_ready_and_the_write_succeeds(engine):
+    engine.records.create("rolled")
+    engine.records.set_rollup("rolled", RollupSpec(((),), ("n",)))
+    engine.records.build_rollup("rolled")
+    big = [record(f"b{i}", "2024-01-01T00:00:00", n=2**62) for i in range(2)]
+    engine.records.save("rolled", big)
+    assert engine.records.count("rolled") == 2
+    assert not engine.records.state("rolled").ready
+    assert engine.records.build_rollup("rolled") is False

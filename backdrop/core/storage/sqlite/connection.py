@@ -246,6 +246,19 @@ class Connections:
             self.check_file()
             return connection.execute(sql, params).fetchall()
 
+    @contextmanager
+    def snapshot(self) -> Iterator[sqlite3.Connection]:
+        """Several reads that see one state of the file (a WAL read transaction)."""
+        with translated(), self._bounded():
+            connection = self.connection()
+            self.check_file()
+            connection.execute("BEGIN")
+            try:
+                yield connection
+            finally:
+                if connection.in_transaction:
+                    connection.execute("COMMIT")
+
     def close(self) -> None:
         with self._lock:
             connections, self._connections = self._connections, {}

@@ -148,19 +148,20 @@ class SQLiteRecords:
         insert = _insert(table)
         with self.connections.transaction() as connection:
             upkeep = Upkeep(connection, data_set)
+            ids = _ids(records) if upkeep.maintaining else {}
             try:
                 if replace:
                     connection.execute(f"DELETE FROM {table}")
                     upkeep.discard()
                 else:
-                    upkeep.subtract(_batch(table), _ids(records))
+                    upkeep.subtract(_batch(table), ids)
                 connection.executemany(insert, rows)
             except sqlite3.OperationalError as error:
                 if not is_missing_table(error):
                     raise
                 _create_table(connection, data_set)
                 connection.executemany(insert, rows)
-            upkeep.add(_batch(table), _ids(records))
+            upkeep.add(_batch(table), ids)
             if capped_size and capped_size > 0:
                 _cap(connection, table, capped_size, upkeep)
             upkeep.finish()
@@ -177,7 +178,7 @@ class SQLiteRecords:
             upkeep = Upkeep(connection, data_set)
             _create_table(connection, data_set)
             for records in batches:
-                rows, ids = _rows(records), _ids(records)
+                rows, ids = _rows(records), _ids(records) if upkeep.maintaining else {}
                 upkeep.subtract(_batch(table), ids)
                 connection.executemany(insert, rows)
                 upkeep.add(_batch(table), ids)

@@ -46,7 +46,6 @@ _BUMP = (
 )
 _OVERFLOWS = (sqlite3.IntegrityError, sqlite3.OperationalError)
 _NUMBERS = "('integer', 'real')"
-_NOT_NUMBERS = "('true', 'false', 'text', 'array', 'object')"
 _specs: dict[str, RollupSpec] = {}
 
 
@@ -77,7 +76,7 @@ class Layout:
     and per measure ``s`` (the sum of its values when they are numbers, else
     0). A measure's values rarely change type, so this adds few rows, and a
     write updates 1 + measures counters, not ``counter_names()``, which reads
-    derive (``counter_sums``)."""
+    derive (``rollup_rows``)."""
 
     def __init__(self, name: str, spec: RollupSpec) -> None:
         self.name, self.spec = name, spec
@@ -177,27 +176,14 @@ class Layout:
             f"ON CONFLICT ({', '.join(self.keys)}) DO UPDATE SET {updates}"
         )
 
-    def counter_sums(self, integer_sums: bool) -> list[str]:
-        """``spec.counter_names()`` summed over the rows a query reads."""
-        sums = ["sum(n)"]
-        for j in self.measures:
-            m, s = f"m{j}", f"s{j}"
-            isum = "sum" if integer_sums else "total"
-            sums += [
-                f"sum(CASE WHEN {m} != '' THEN n ELSE 0 END)",
-                f"sum(CASE WHEN {m} IN {_NUMBERS} THEN n ELSE 0 END)",
-                f"{isum}(CASE WHEN {m} = 'integer' THEN {s} ELSE 0 END)",
-                f"total(CASE WHEN {m} = 'real' THEN {s} END)",
-                f"sum(CASE WHEN {m} = 'real' THEN n ELSE 0 END)",
-                f"sum(CASE WHEN {m} IN {_NOT_NUMBERS} THEN n ELSE 0 END)",
-            ]
-        return sums
 
-
-def read_state(connections: Connections, name: str) -> DataSetState:
-    found = connections.select(
-        "SELECT version, rollup, ready FROM data_set_state WHERE name = ?", (name,)
-    )
+def read_state(reader: Connections | sqlite3.Connection, name: str) -> DataSetState:
+    """The state row (through ``Connections`` or inside a snapshot)."""
+    sql = "SELECT version, rollup, ready FROM data_set_state WHERE name = ?"
+    if isinstance(reader, Connections):
+        found = reader.select(sql, (name,))
+    else:
+        found = reader.execute(sql, (name,)).fetchall()
     if not found:
         return DataSetState()
     version, rollup, ready = found[0]
@@ -230,6 +216,11 @@ class Upkeep:
         spec = _spec(rollup)
         self.layout = Layout(name, spec) if spec is not None and ready else None
         self.subtracted = False
+
+    @property
+    def maintaining(self) -> bool:
+        """Whether this write keeps a ready rollup (else add/subtract do nothing)."""
+        return self.layout is not None
 
     def _apply(self, selection: str, params: dict[str, Any], sign: int) -> None:
         if self.layout is None:
