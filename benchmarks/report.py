@@ -27,7 +27,7 @@ from benchmarks.targets import (
 
 KEPT_SECTIONS = ("## Uploads (issue 10)", "## Growth to 10^7", "## Export")
 SHARED_MACHINE = (
-    "The machine has 2 cores and is shared with other work (load average 2–9 during "
+    "The machine has 2 cores and is shared with other work (load average 1–14 during "
     "runs), so absolute times vary from run to run; the ratios against baselines "
     "measured in the same run, round-robin, are the comparable figures."
 )

@@ -52,6 +52,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     add("--no-datasette", action="store_true", help="skip the Datasette side")
     add("--no-duckdb", action="store_true", help="skip the DuckDB reference")
     add("--no-rollups", action="store_true", help="skip the rollup runs")
+    add("--rollup-ingest-only", action="store_true", help="only the ingest with rollups")
     add("--no-engine-rate", action="store_true", help="skip timing engine.save_records")
     add("--no-queries", action="store_true", help="ingest only")
     add("--output", type=Path, default=ROOT / "benchmarks" / "RESULTS.md", help="results file")
@@ -133,6 +134,9 @@ def _database(args, backend: Backend, n: int, logs: Path, run: EngineRun) -> tup
 
 def run_engine(args, backend: Backend, logs: Path, bench_bin, duckdb, run: EngineRun) -> None:
     history = None
+    if args.rollup_ingest_only:
+        rollups.ingest(backend, args.sizes[-1], args.seed, logs, run.rollups)
+        return
     for n in args.sizes:
         url, reused = _database(args, backend, n, logs, run)
         backend.settle(url)
