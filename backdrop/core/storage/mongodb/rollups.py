@@ -42,7 +42,7 @@ from pymongo.database import Database
 
 from backdrop.core import rollups
 from backdrop.core.periods import PERIODS
-from backdrop.core.rollups import ALL_TIME, Bucket, DataSetState, RollupSpec
+from backdrop.core.rollups import ALL_TIME, Bucket, DataSetState, Deltas, RollupSpec
 
 STATE = "_backdrop_state"
 ROLLUPS = "_backdrop_rollups"
@@ -53,7 +53,6 @@ MEASURE_WIDTH = len(rollups.MEASURE_COUNTERS)
 _ORDER = tuple(PERIODS)
 # The state of a rollup that is set but not built (nor being built).
 UNBUILT = {"ready": False, "building": False, "built_to": None}
-Deltas = dict[tuple[int, Bucket, tuple[Any, ...]], list[int | float]]
 
 
 def state_of(document: Mapping[str, Any] | None) -> DataSetState:
@@ -104,65 +103,6 @@ def _row_fields(
     for name in _ORDER[_ORDER.index(spec.grain) :]:
         fields[PERIODS[name].key] = PERIODS[name].start(bucket)  # type: ignore[arg-type]
     return fields
-
-
-def count(spec: RollupSpec, records: Iterable[Mapping[str, Any]], sign: int) -> Deltas:
-    """``rollups.deltas``, about six times faster on the write path: records
-    are first summed per (grain bucket, values of every dimension field),
-    and only those sums are spread over the groups and the ALL_TIME bucket."""
-    grain_key = PERIODS[spec.grain].key
-    fields = sorted({field for group in spec.groups for field in group})
-    position = {field: i for i, field in enumerate(fields)}
-    width = 1 + len(spec.measures) * MEASURE_WIDTH
-    fine: dict[tuple[Any, ...], list[Any]] = {}
-    key_of = rollups.dimension_key
-    for record in records:
-        get = record.get
-        key = (get(grain_key), *[key_of(get(field)) for field in fields])
-        into = fine.get(key)
-        if into is None:
-            into = fine[key] = [0] * width
-        into[0] += sign
-        for index, measure in enumerate(spec.measures):
-            if measure in record:
-                _count_value(into, 1 + index * MEASURE_WIDTH, record[measure], sign)
-    return _spread(spec, fine, [tuple(position[f] for f in group) for group in spec.groups])
-
-
-def _count_value(into: list[Any], at: int, value: Any, sign: int) -> None:
-    """One present measure value into counters ``present, n, isum, fsum, floats, bad``
-    starting at ``into[at]``, as ``rollups.MEASURE_COUNTERS`` defines them."""
-    into[at] += sign
-    if value is None:
-        return
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        into[at + 5] += sign
-    elif isinstance(value, int):
-        into[at + 1] += sign
-        into[at + 2] += sign * value
-    else:
-        into[at + 1] += sign
-        into[at + 3] += sign * value
-        into[at + 4] += sign
-
-
-def _spread(
-    spec: RollupSpec, fine: dict[tuple[Any, ...], list[Any]], picks: list[tuple[int, ...]]
-) -> Deltas:
-    out: Deltas = {}
-    for key, counters in fine.items():
-        values = key[1:]
-        buckets: list[Bucket] = [ALL_TIME] if key[0] is None else [ALL_TIME, key[0]]
-        for group, pick in enumerate(picks):
-            group_values = tuple(values[i] for i in pick)
-            for bucket in buckets:
-                into = out.get((group, bucket, group_values))
-                if into is None:
-                    out[(group, bucket, group_values)] = list(counters)
-                else:
-                    for i, value in enumerate(counters):
-                        into[i] += value
-    return out
 
 
 class Overflow(Exception):
@@ -237,7 +177,7 @@ class Upkeep:
         if self.partial:
             upto = self.upto
             records = [r for r in records if upto is not None and r["_id"] <= upto]
-        found = count(spec, records, sign)
+        found = rollups.deltas(spec, records, sign)
         for key, counters in found.items():
             into = self.pending.get(key)
             if into is None:
