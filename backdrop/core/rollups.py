@@ -16,7 +16,7 @@ set's ``version`` there too (``backdrop.core.result_cache`` keys on it).
 This module is engine-neutral: the spec, which queries a rollup covers
 (``covering_group``), how counter sums become the engine ``aggregate`` rows
 (``finish``), the router the query layer calls (``aggregate``), and
-``deltas``, the reference computation of counters from records in Python
+``deltas``, the counting of records into counters in Python
 (MongoDB uses it; the SQL engines compute the same in SQL).
 """
 
