@@ -21,6 +21,18 @@ from benchmarks.queries import QueryCase, find_schema
 from benchmarks.results import DATA_SET
 
 
+def load_through_engine(engine: Any, batches: Any, data_set: str) -> None:
+    """Create ``data_set`` and store ``batches`` with ``engine.records.save``
+    (the growth data of every engine), then close the engine."""
+    try:
+        config, _ = Registry(engine).create({"name": data_set})
+        now = datetime.now(UTC)
+        for batch in batches:
+            engine.records.save(data_set, prepare_records(batch, config, now))
+    finally:
+        engine.close()
+
+
 class SqlSide(Protocol):
     def sql(self, case: QueryCase) -> str: ...
 
@@ -128,11 +140,4 @@ class SQLiteBackend:
         return bulk.measure(batches, self.work / "bulk.db", data_set, engine)
 
     def load(self, url: str, batches: Any, data_set: str) -> None:
-        engine = SQLiteEngine(url)
-        try:
-            config, _ = Registry(engine).create({"name": data_set})
-            now = datetime.now(UTC)
-            for batch in batches:
-                engine.records.save(data_set, prepare_records(batch, config, now))
-        finally:
-            engine.close()
+        load_through_engine(SQLiteEngine(url), batches, data_set)

@@ -29,6 +29,7 @@ from backdrop.core.data_sets import Registry
 from backdrop.core.records import prepare_records
 from backdrop.core.storage.postgres import PostgresEngine
 from backdrop.core.storage.postgres.schema import PERIOD_COLUMNS, RECORD_COLUMNS, TIME_COLUMNS
+from benchmarks.backends import load_through_engine
 from benchmarks.queries import (
     GROWTH,
     PREFIX,
@@ -212,14 +213,7 @@ class PostgresBackend:
 
     def load(self, url: str, batches: Any, data_set: str) -> None:
         """Store records through ``engine.records.save`` (the 10^7 growth data)."""
-        engine = PostgresEngine(url)
-        try:
-            config, _ = Registry(engine).create({"name": data_set})
-            now = datetime.now(UTC)
-            for batch in batches:
-                engine.records.save(data_set, prepare_records(batch, config, now))
-        finally:
-            engine.close()
+        load_through_engine(PostgresEngine(url), batches, data_set)
 
 
 def _bulk_rate(url: str, batches: list[list[dict]], data_set: str, *, raw: bool) -> float:
