@@ -39,3 +39,16 @@ def make_celery(broker_url: str) -> Celery:
         },
     )
     return app
+
+
+def add_beat_entry(app: Celery, name: str, task: str, seconds: float, queue: str) -> None:
+    """Add one periodic task to beat's schedule, beside the others already
+    there, expiring unless taken before its next run."""
+    app.conf.beat_schedule = {
+        **(app.conf.beat_schedule or {}),
+        name: {
+            "task": task,
+            "schedule": float(seconds),
+            "options": {"queue": queue, "expires": seconds},
+        },
+    }

@@ -19,6 +19,7 @@ from backdrop.core.rollups import RollupSpec
 from backdrop.core.storage import open_engine
 from backdrop.core.storage.base import StorageEngine
 from backdrop.settings import Settings
+from backdrop.transformers.celery_app import add_beat_entry
 from backdrop.transformers.dispatch import Enqueue as Broker
 from backdrop.transformers.tasks import engine
 
@@ -56,14 +57,7 @@ def make_builds(settings: Settings, store: StorageEngine) -> rollup_builds.Build
 def schedule(app: Celery, settings: Settings) -> None:
     """Add beat's sweep entry (on the queue of the sources tick), expiring
     unless taken before the next one."""
-    app.conf.beat_schedule = {
-        **(app.conf.beat_schedule or {}),
-        "backdrop-rollups-sweep": {
-            "task": SWEEP_TASK,
-            "schedule": float(SWEEP_SECONDS),
-            "options": {"queue": settings.sources_queue, "expires": SWEEP_SECONDS},
-        },
-    }
+    add_beat_entry(app, "backdrop-rollups-sweep", SWEEP_TASK, SWEEP_SECONDS, settings.sources_queue)
 
 
 def register(app: Celery, settings: Settings) -> None:

@@ -22,6 +22,7 @@ from backdrop.core.sources.run import run_source
 from backdrop.core.sources.store import AlreadyRunning, Sources
 from backdrop.errors import NotFound
 from backdrop.settings import Settings
+from backdrop.transformers.celery_app import add_beat_entry
 from backdrop.transformers.dispatch import make_dispatcher
 from backdrop.transformers.tasks import engine
 
@@ -44,14 +45,13 @@ def dispatcher(settings: Settings) -> Dispatcher:
 
 def schedule(app: Celery, settings: Settings) -> None:
     """Beat's entry: the tick, expiring unless taken before the next one."""
-    seconds = settings.sources_tick_seconds
-    app.conf.beat_schedule = {
-        "backdrop-sources-tick": {
-            "task": TICK_TASK,
-            "schedule": float(seconds),
-            "options": {"queue": settings.sources_queue, "expires": seconds},
-        }
-    }
+    add_beat_entry(
+        app,
+        "backdrop-sources-tick",
+        TICK_TASK,
+        settings.sources_tick_seconds,
+        settings.sources_queue,
+    )
 
 
 def register(app: Celery, settings: Settings) -> None:

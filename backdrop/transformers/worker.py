@@ -36,7 +36,7 @@ logging.getLogger("backdrop").propagate = False
 app = make_celery(settings.broker_url)
 tasks.register(app, settings)
 source_tasks.register(app, settings)  # and beat's schedule: `celery -A … beat`
-rollup_tasks.register(app, settings)  # after the sources: adds its entry to beat's schedule
+rollup_tasks.register(app, settings)  # and its entry in beat's schedule
 
 
 @signals.worker_ready.connect

@@ -69,6 +69,13 @@ def test_beat_sweeps_every_minute_beside_the_sources_tick(worker, settings):
     assert sweep["options"] == {"queue": settings.sources_queue, "expires": 60}
 
 
+def test_beat_keeps_both_entries_whichever_registers_first(settings):
+    app = make_celery("memory://")
+    rollup_tasks.register(app, settings)
+    source_tasks.register(app, settings)
+    assert set(app.conf.beat_schedule) == {"backdrop-sources-tick", "backdrop-rollups-sweep"}
+
+
 def test_without_a_broker_the_apps_build_in_a_thread(settings):
     app = create_app(settings)
     assert isinstance(app.extensions["backdrop"].registry.builds, rollup_builds.InThread)
